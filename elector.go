@@ -1,0 +1,106 @@
+package solocron
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Elector decides which process leads. The file lock (FileLock) is the
+// default; the postgres and redis modules provide electors that work across
+// hosts. A Scheduler calls Campaign from one goroutine at a time.
+type Elector interface {
+	// Campaign blocks until this process leads, then returns the lease that
+	// proves it. It returns ctx.Err() when ctx ends first, and another
+	// error when contending cannot go on (bad configuration, permissions);
+	// the Scheduler retries such errors after a pause and logs them.
+	Campaign(ctx context.Context, c Candidate) (Lease, error)
+
+	// Holder reports the current leader without taking leadership.
+	// It returns ErrNoHolder when nobody leads.
+	Holder(ctx context.Context) (Holder, error)
+
+	// String names where leadership lives, for logs and Status, for
+	// example "file /home/app/.cache/solocron/api.lock". It never holds a
+	// credential.
+	String() string
+}
+
+// Lease is one term of leadership. Its Ledger methods are fenced by the
+// term: once another process has been granted a later term, they fail with
+// ErrNotLeader and claim nothing.
+type Lease interface {
+	Ledger
+
+	// Term is the fencing token: it grows with every new term of
+	// leadership, whichever process holds it.
+	Term() uint64
+
+	// Lost is closed when leadership ends for any reason but Release (the
+	// lock file was deleted, the lease could not be renewed, the session
+	// was terminated). Err then says why.
+	Lost() <-chan struct{}
+	Err() error
+
+	// Release gives leadership up so a standby can take over at once.
+	// It is safe to call more than once and after Lost.
+	Release(ctx context.Context) error
+}
+
+// Ledger records, per job, the last tick claimed and the last tick
+// completed. It is what makes a tick run once across leaders: a tick is
+// run only after it has been claimed, and a claimed tick is never claimed
+// again (but see Claim.Retry).
+type Ledger interface {
+	// Records returns the records of the named jobs; a job with no record
+	// is absent from the map.
+	Records(ctx context.Context, jobs []string) (map[string]Record, error)
+
+	// Claim claims ticks for several jobs in one round trip and reports,
+	// per claim, whether it was granted. A claim is granted when its tick
+	// is after the job's last claimed tick, or, with Retry, when it equals
+	// the last claimed tick and that tick has not been completed. An error
+	// means nothing was granted.
+	Claim(ctx context.Context, claims []Claim) ([]bool, error)
+
+	// Complete records that claimed ticks finished. A job's completed tick
+	// only moves forward.
+	Complete(ctx context.Context, done []Claim) error
+}
+
+// Candidate identifies the process that campaigns; the Elector shows it to
+// others as the Holder once it leads.
+type Candidate struct {
+	PID      int
+	Hostname string
+}
+
+// Holder describes the process that leads.
+type Holder struct {
+	PID      int
+	Hostname string
+	Since    time.Time // when its term began
+	Term     uint64
+}
+
+// Record is what the ledger holds for one job. Zero times mean never.
+type Record struct {
+	Claimed   time.Time // last tick claimed
+	Completed time.Time // last tick that finished
+}
+
+// Claim names one tick of one job. Ticks are stored to the microsecond.
+type Claim struct {
+	Job   string
+	Tick  time.Time
+	Retry bool // re-claim a claimed tick that never completed (at-least-once jobs)
+}
+
+var (
+	// ErrNotLeader is returned by a Lease's ledger methods once the lease
+	// is no longer the current term, and by RunNow on a standby.
+	ErrNotLeader = errors.New("solocron: not the leader")
+
+	// ErrNoHolder is returned by Elector.Holder when nobody leads.
+	ErrNoHolder = errors.New("solocron: no process leads")
+)

@@ -1,0 +1,3 @@
+module github.com/solocron/solocron
+
+go 1.24
