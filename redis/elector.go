@@ -1,0 +1,186 @@
+// Package redis is a solocron.Elector on one Redis server: a lease key
+// (SET NX PX) renewed by its holder, a term counter as fencing token, and
+// the tick ledger in a hash, all checked and written by Lua scripts.
+//
+//	e, err := redis.New(redis.Options{URL: os.Getenv("REDIS_URL"), App: "billing"})
+//	s, err := solocron.New(solocron.Options{Elector: e})
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/solocron/solocron"
+)
+
+// Elector elects one leader among the processes that share a Redis server
+// and an App name.
+type Elector struct {
+	opt     Options
+	client  goredis.UniversalClient
+	owned   bool     // the client was made from Options.URL: Close closes it
+	where   string   // host:port/db without credentials
+	secrets []string // credentials to scrub from errors
+	keys    keys
+}
+
+// New returns an Elector. It does not connect: a server that is down is
+// reported by Campaign and Holder.
+func New(opt Options) (*Elector, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	e := &Elector{opt: opt, keys: newKeys(opt.Prefix, opt.App)}
+	if opt.Client != nil {
+		e.client, e.where = opt.Client, describeClient(opt.Client)
+	} else {
+		c, where, secrets, err := dialURL(opt)
+		if err != nil {
+			return nil, err
+		}
+		e.client, e.where, e.secrets, e.owned = c, where, secrets, true
+	}
+	return e, nil
+}
+
+// String names where leadership lives, without credentials.
+func (e *Elector) String() string {
+	return fmt.Sprintf("redis %s app %s (key %s)", e.where, e.opt.App, e.keys.lease)
+}
+
+// Close closes the client the Elector made from Options.URL. Release
+// leases first: a closed client cannot renew or release them.
+func (e *Elector) Close() error {
+	if !e.owned {
+		return nil
+	}
+	return e.client.Close()
+}
+
+// wrap adds context to an error from Redis and scrubs credentials from it.
+func (e *Elector) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return redact(fmt.Errorf("solocron/redis: %s on %s app %s: %w", op, e.where, e.opt.App, err), e.secrets)
+}
+
+// Campaign blocks until this process holds the lease. A standby tries
+// every PollInterval, when the lease is due to expire, and as soon as the
+// leader publishes that it released.
+func (e *Elector) Campaign(ctx context.Context, c solocron.Candidate) (solocron.Lease, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	token, err := newToken()
+	if err != nil {
+		return nil, err
+	}
+	// Subscribe before the first attempt so that a release between the
+	// attempt and the wait is not missed. Should it fail (ACL without
+	// channel rights), polling still works.
+	ps := e.client.Subscribe(ctx, e.keys.channel)
+	defer ps.Close()
+	released := ps.Channel(goredis.WithChannelSize(1))
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		start := time.Now()
+		got, term, since, pttl, err := e.acquire(ctx, token, c)
+		if err != nil {
+			if ctx.Err() != nil {
+				e.abandon(token) // in case the acquisition succeeded unseen
+				return nil, ctx.Err()
+			}
+			e.abandon(token)
+			return nil, e.wrap("campaign", err)
+		}
+		if got {
+			return newLease(e, token, term, since, start), nil
+		}
+		wait := e.opt.PollInterval
+		if pttl >= 0 && pttl+time.Millisecond < wait {
+			wait = pttl + time.Millisecond // wake when it expires
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-released:
+		case <-timer.C:
+		}
+	}
+}
+
+// acquire runs one attempt. pttl is the remaining life of the other
+// holder's lease (-1 unknown) when it was not granted.
+func (e *Elector) acquire(ctx context.Context, token string, c solocron.Candidate) (got bool, term uint64, since time.Time, pttl time.Duration, err error) {
+	v, err := acquireScript.Run(ctx, e.client,
+		[]string{e.keys.lease, e.keys.term, e.keys.holder, e.keys.ledger},
+		token, e.opt.TTL.Milliseconds(), c.PID, c.Hostname).Slice()
+	if err != nil {
+		return false, 0, time.Time{}, -1, err
+	}
+	if len(v) < 2 {
+		return false, 0, time.Time{}, -1, fmt.Errorf("unexpected reply %v", v)
+	}
+	if n, _ := v[0].(int64); n == 0 {
+		ms, _ := v[1].(int64)
+		return false, 0, time.Time{}, time.Duration(ms) * time.Millisecond, nil
+	}
+	if len(v) < 3 {
+		return false, 0, time.Time{}, -1, fmt.Errorf("unexpected reply %v", v)
+	}
+	term, err = strconv.ParseUint(fmt.Sprint(v[1]), 10, 64)
+	if err != nil {
+		return false, 0, time.Time{}, -1, fmt.Errorf("bad term in reply: %w", err)
+	}
+	micros, err := strconv.ParseInt(fmt.Sprint(v[2]), 10, 64)
+	if err != nil {
+		return false, 0, time.Time{}, -1, fmt.Errorf("bad time in reply: %w", err)
+	}
+	return true, term, time.UnixMicro(micros).UTC(), 0, nil
+}
+
+// abandon deletes the lease if an attempt that reported an error did take
+// it, so that it does not block the others for a TTL. Best effort.
+func (e *Elector) abandon(token string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = releaseScript.Run(ctx, e.client, []string{e.keys.lease, e.keys.holder}, token, e.keys.channel).Err()
+}
+
+// Holder reports who leads, or solocron.ErrNoHolder.
+func (e *Elector) Holder(ctx context.Context) (solocron.Holder, error) {
+	v, err := holderScript.Run(ctx, e.client, []string{e.keys.lease, e.keys.holder}).StringSlice()
+	if errors.Is(err, goredis.Nil) || (err == nil && len(v) < 4) {
+		return solocron.Holder{}, solocron.ErrNoHolder
+	}
+	if err != nil {
+		return solocron.Holder{}, e.wrap("holder", err)
+	}
+	term, err1 := strconv.ParseUint(v[0], 10, 64)
+	pid, err2 := strconv.Atoi(v[1])
+	micros, err3 := strconv.ParseInt(v[3], 10, 64)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return solocron.Holder{}, e.wrap("holder", fmt.Errorf("malformed holder record: %w", err))
+	}
+	return solocron.Holder{PID: pid, Hostname: v[2], Since: time.UnixMicro(micros).UTC(), Term: term}, nil
+}
+
+func newToken() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("solocron/redis: random token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}

@@ -1,0 +1,29 @@
+package redis
+
+// keys are the names one application's state lives under. The {app} hash
+// tag puts them all in one Redis Cluster slot, which Lua scripts require.
+type keys struct {
+	lease   string // the token of the current campaign, with PX = TTL
+	term    string // the term counter: the fencing token
+	holder  string // who leads: pid, host, since, term (same PX as lease)
+	ledger  string // per-job claimed/completed ticks and the term floor
+	reply   string // the last claim's reply, for retried claims
+	channel string // pub/sub: a release was published here
+}
+
+func newKeys(prefix, app string) keys {
+	base := prefix + "{" + app + "}:"
+	return keys{
+		lease:   base + "lease",
+		term:    base + "term",
+		holder:  base + "holder",
+		ledger:  base + "ledger",
+		reply:   base + "reply",
+		channel: base + "released",
+	}
+}
+
+// all lists the keys to delete to forget an application entirely.
+func (k keys) all() []string {
+	return []string{k.lease, k.term, k.holder, k.ledger, k.reply}
+}

@@ -1,0 +1,149 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/solocron/solocron"
+)
+
+// The ledger lives in one hash per application. Every method is one
+// script run (one round trip, however many jobs), fenced by the lease
+// token and the term inside the script.
+
+// maxMicros bounds ticks so that Lua, whose numbers are doubles, compares
+// them exactly: 2^53 µs is about 285 years either side of 1970.
+const maxMicros = 1 << 53
+
+func micros(job string, t time.Time) (string, error) {
+	us := t.UnixMicro()
+	if us >= maxMicros || us <= -maxMicros {
+		return "", fmt.Errorf("solocron/redis: tick %v of job %q is out of range", t, job)
+	}
+	return strconv.FormatInt(us, 10), nil
+}
+
+func fromMicros(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	us, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("solocron/redis: malformed tick %q in ledger", s)
+	}
+	return time.UnixMicro(us).UTC(), nil
+}
+
+// fenced turns the scripts' NOTLEADER into an error wrapping
+// solocron.ErrNotLeader and ends the term: Redis says it is over.
+func (l *lease) fenced(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if goredis.HasErrorPrefix(err, notLeader) {
+		l.lose(ErrLeaseTaken)
+		return fmt.Errorf("%w: %s refused, term %d: %v", solocron.ErrNotLeader, op, l.term, ErrLeaseTaken)
+	}
+	return l.e.wrap(op, err)
+}
+
+// Records returns the records of the named jobs.
+func (l *lease) Records(ctx context.Context, jobs []string) (map[string]solocron.Record, error) {
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	args := make([]any, 0, len(l.args)+len(jobs))
+	args = append(args, l.args...)
+	for _, j := range jobs {
+		args = append(args, j)
+	}
+	v, err := recordsScript.Run(ctx, l.e.client, []string{l.e.keys.lease, l.e.keys.term, l.e.keys.ledger}, args...).StringSlice()
+	if err != nil {
+		return nil, l.fenced("records", err)
+	}
+	if len(v) != 2*len(jobs) {
+		return nil, fmt.Errorf("solocron/redis: records: %d values for %d jobs", len(v), len(jobs))
+	}
+	out := make(map[string]solocron.Record)
+	for i, j := range jobs {
+		if v[2*i] == "" && v[2*i+1] == "" {
+			continue
+		}
+		c, err := fromMicros(v[2*i])
+		if err != nil {
+			return nil, err
+		}
+		d, err := fromMicros(v[2*i+1])
+		if err != nil {
+			return nil, err
+		}
+		out[j] = solocron.Record{Claimed: c, Completed: d}
+	}
+	return out, nil
+}
+
+// Claim claims all the ticks in one script run. A retried run (the reply
+// was lost and go-redis sent it again) gets the first run's answer.
+func (l *lease) Claim(ctx context.Context, claims []solocron.Claim) ([]bool, error) {
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	if len(claims) == 0 {
+		return []bool{}, nil
+	}
+	nonce, err := newToken()
+	if err != nil {
+		return nil, err
+	}
+	args := make([]any, 0, 4+3*len(claims))
+	args = append(args, l.token, l.term, nonce, l.e.opt.TTL.Milliseconds())
+	for _, c := range claims {
+		us, err := micros(c.Job, c.Tick)
+		if err != nil {
+			return nil, err
+		}
+		retry := "0"
+		if c.Retry {
+			retry = "1"
+		}
+		args = append(args, c.Job, us, retry)
+	}
+	reply, err := claimScript.Run(ctx, l.e.client,
+		[]string{l.e.keys.lease, l.e.keys.term, l.e.keys.ledger, l.e.keys.reply}, args...).Text()
+	if err != nil {
+		return nil, l.fenced("claim", err)
+	}
+	if len(reply) != len(claims) {
+		return nil, fmt.Errorf("solocron/redis: claim: %d answers for %d claims", len(reply), len(claims))
+	}
+	granted := make([]bool, len(claims))
+	for i := range granted {
+		granted[i] = reply[i] == '1'
+	}
+	return granted, nil
+}
+
+// Complete records finished ticks; a completed tick only moves forward.
+func (l *lease) Complete(ctx context.Context, done []solocron.Claim) error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	if len(done) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(l.args)+2*len(done))
+	args = append(args, l.args...)
+	for _, c := range done {
+		us, err := micros(c.Job, c.Tick)
+		if err != nil {
+			return err
+		}
+		args = append(args, c.Job, us)
+	}
+	err := completeScript.Run(ctx, l.e.client, []string{l.e.keys.lease, l.e.keys.term, l.e.keys.ledger}, args...).Err()
+	return l.fenced("complete", err)
+}

@@ -1,0 +1,108 @@
+package redis
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Defaults. A standby takes over at most TTL (+ one round trip) after the
+// leader dies, and at once after it releases (it is told on a channel).
+const (
+	DefaultPrefix       = "solocron:"
+	DefaultTTL          = 10 * time.Second
+	DefaultPollInterval = 500 * time.Millisecond
+	MinTTL              = 100 * time.Millisecond
+)
+
+// Options configures an Elector. Exactly one of URL and Client is set.
+type Options struct {
+	// URL is redis://[user:password@]host:port/db, or rediss:// for TLS.
+	// The Elector owns the client it makes and closes it in Close.
+	URL string
+	// TLSConfig, if set, is used for rediss:// URLs (a private CA, a
+	// client certificate). It is ignored with Client.
+	TLSConfig *tls.Config
+
+	// Client is an existing client, for example one the application
+	// already configured. Close does not close it. Give it a
+	// ContextTimeoutEnabled option so that renewals honour their deadline
+	// (the lease is safe without it, but a hung read is abandoned later).
+	Client goredis.UniversalClient
+
+	// App names the application: processes with the same App (and
+	// Prefix) on the same server contend; other apps are independent.
+	// Required.
+	App string
+	// Prefix starts every key, "solocron:" by default. Keys are
+	// <Prefix>{<App>}:lease and so on: the braces keep them in one Redis
+	// Cluster slot so the Lua scripts may touch them all.
+	Prefix string
+
+	// TTL is how long the lease lives in Redis without renewal, and so
+	// the longest a crashed leader's lease blocks the others. Default 10s.
+	TTL time.Duration
+	// RenewInterval is how often the leader renews. Default TTL/3. It
+	// must leave room for a failed renewal to be retried before the
+	// leader gives up: at most (TTL - Margin) / 2.
+	RenewInterval time.Duration
+	// Margin is how long before its lease could expire in Redis the
+	// leader stops acting when it cannot renew: it gives up at
+	// start of last successful renewal + TTL - Margin, on the monotonic
+	// clock. It covers clock-rate drift and the time to stop. Default
+	// TTL/5.
+	Margin time.Duration
+	// PollInterval is how often a standby tries to take the lease.
+	// Standbys also wake when the lease is released (pub/sub) and when it
+	// is due to expire. Default 500ms.
+	PollInterval time.Duration
+}
+
+// withDefaults fills zero fields and validates the timing; the error names
+// the offending option.
+func (o Options) withDefaults() (Options, error) {
+	if (o.URL == "") == (o.Client == nil) {
+		return o, errors.New("solocron/redis: set exactly one of Options.URL and Options.Client")
+	}
+	if o.App == "" {
+		return o, errors.New("solocron/redis: Options.App is required: processes of one application share it")
+	}
+	if strings.ContainsAny(o.App, "{}") || strings.ContainsAny(o.Prefix, "{}") {
+		return o, errors.New("solocron/redis: Options.App and Options.Prefix may not contain braces (they delimit the cluster hash tag)")
+	}
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	if o.TTL == 0 {
+		o.TTL = DefaultTTL
+	}
+	if o.TTL < MinTTL {
+		return o, fmt.Errorf("solocron/redis: Options.TTL %v is too short: at least %v", o.TTL, MinTTL)
+	}
+	if o.TTL%time.Millisecond != 0 {
+		return o, fmt.Errorf("solocron/redis: Options.TTL %v is not a whole number of milliseconds", o.TTL)
+	}
+	if o.Margin == 0 {
+		o.Margin = o.TTL / 5
+	}
+	if o.Margin < 0 || o.Margin >= o.TTL/2 {
+		return o, fmt.Errorf("solocron/redis: Options.Margin %v must be positive and less than half the TTL (%v)", o.Margin, o.TTL)
+	}
+	if o.RenewInterval == 0 {
+		o.RenewInterval = o.TTL / 3
+	}
+	if o.RenewInterval <= 0 || o.RenewInterval > (o.TTL-o.Margin)/2 {
+		return o, fmt.Errorf("solocron/redis: Options.RenewInterval %v must be positive and at most (TTL - Margin)/2 = %v, so that a failed renewal can be retried before the lease runs out", o.RenewInterval, (o.TTL-o.Margin)/2)
+	}
+	if o.PollInterval == 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.PollInterval < 0 {
+		return o, fmt.Errorf("solocron/redis: Options.PollInterval %v must be positive", o.PollInterval)
+	}
+	return o, nil
+}

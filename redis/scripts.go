@@ -1,0 +1,143 @@
+package redis
+
+import goredis "github.com/redis/go-redis/v9"
+
+// The Lua scripts. Each runs atomically in Redis, so "is the lease still
+// ours" and "write the ledger" cannot be separated by another client.
+// Every script that acts for a term first checks that the lease key holds
+// this campaign's token and the term key this term (fence).
+//
+// Keys (see keys): lease (string, the token, with PX), term (string,
+// the counter), holder (hash, with the same PX), ledger (hash: field
+// "c:<job>" last claimed tick, "d:<job>" last completed tick, in
+// microseconds since the epoch, and "term", the highest term ever granted),
+// reply (string: the last claim's reply, so a retried claim is answered
+// the same).
+
+const fence = `
+local function ours()
+  return redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('GET', KEYS[2]) == ARGV[2]
+end
+`
+
+// acquireScript: KEYS lease, term, holder, ledger; ARGV token, ttl ms, pid,
+// host. Returns {1, term, since µs} or {0, pttl ms of the current lease}.
+// A retry of an acquisition that did succeed (lost reply) gets its term.
+var acquireScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  local h = redis.call('HMGET', KEYS[3], 'term', 'since')
+  return {1, h[1], h[2]}
+end
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {0, redis.call('PTTL', KEYS[1])}
+end
+local term = redis.call('INCR', KEYS[2])
+-- A term never goes backwards, even if the counter was lost (evicted,
+-- deleted) while the ledger survived.
+local floor = tonumber(redis.call('HGET', KEYS[4], 'term') or '0')
+if term <= floor then
+  term = floor + 1
+  redis.call('SET', KEYS[2], term)
+end
+redis.call('HSET', KEYS[4], 'term', term)
+local now = redis.call('TIME')
+local since = now[1] .. string.format('%06d', tonumber(now[2]))
+redis.call('DEL', KEYS[3])
+redis.call('HSET', KEYS[3], 'token', ARGV[1], 'term', term, 'pid', ARGV[3], 'host', ARGV[4], 'since', since)
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+return {1, tostring(term), since}
+`)
+
+// renewScript: KEYS lease, term, holder; ARGV token, term, ttl ms.
+// Returns 1 if renewed, 0 if the lease is no longer ours.
+var renewScript = goredis.NewScript(fence + `
+if not ours() then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+return 1
+`)
+
+// releaseScript: KEYS lease, holder; ARGV token, channel. Deletes the
+// lease if it holds this token and tells the standbys. The token alone is
+// checked so that a campaign whose acquisition reply was lost can clean up.
+var releaseScript = goredis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('PUBLISH', ARGV[2], 'released')
+return 1
+`)
+
+// holderScript: KEYS lease, holder. Returns {term, pid, host, since} or
+// nil when nobody leads.
+var holderScript = goredis.NewScript(`
+local tok = redis.call('GET', KEYS[1])
+if not tok then return nil end
+local h = redis.call('HMGET', KEYS[2], 'token', 'term', 'pid', 'host', 'since')
+if h[1] ~= tok then return nil end
+return {h[2], h[3], h[4], h[5]}
+`)
+
+// notLeader is the error the ledger scripts return when the fence fails.
+const notLeader = "NOTLEADER"
+
+// claimScript: KEYS lease, term, ledger, reply; ARGV token, term, nonce,
+// reply ttl ms, then (job, tick µs, retry "1"/"0") per claim. Returns a
+// string of '1' (granted) and '0', one per claim.
+var claimScript = goredis.NewScript(fence + `
+local last = redis.call('GET', KEYS[4])
+local tag = ARGV[3] .. ':'
+if last and string.sub(last, 1, #tag) == tag then
+  return string.sub(last, #tag + 1)
+end
+if not ours() then return redis.error_reply('` + notLeader + `') end
+local out = {}
+for i = 5, #ARGV, 3 do
+  local job, tick = ARGV[i], ARGV[i + 1]
+  local c = redis.call('HGET', KEYS[3], 'c:' .. job)
+  local ok = not c
+  if c then
+    local cn, tn = tonumber(c), tonumber(tick)
+    if tn > cn then
+      ok = true
+    elseif tn == cn and ARGV[i + 2] == '1' then
+      local d = redis.call('HGET', KEYS[3], 'd:' .. job)
+      ok = (not d) or tonumber(d) < cn
+    end
+  end
+  if ok then
+    redis.call('HSET', KEYS[3], 'c:' .. job, tick)
+    out[#out + 1] = '1'
+  else
+    out[#out + 1] = '0'
+  end
+end
+local reply = table.concat(out)
+redis.call('SET', KEYS[4], tag .. reply, 'PX', ARGV[4])
+return reply
+`)
+
+// completeScript: KEYS lease, term, ledger; ARGV token, term, then
+// (job, tick µs) per completion. Completion only moves forward.
+var completeScript = goredis.NewScript(fence + `
+if not ours() then return redis.error_reply('` + notLeader + `') end
+for i = 3, #ARGV, 2 do
+  local f = 'd:' .. ARGV[i]
+  local d = redis.call('HGET', KEYS[3], f)
+  if (not d) or tonumber(ARGV[i + 1]) > tonumber(d) then
+    redis.call('HSET', KEYS[3], f, ARGV[i + 1])
+  end
+end
+return 1
+`)
+
+// recordsScript: KEYS lease, term, ledger; ARGV token, term, then job
+// names. Returns claimed, completed per job (empty for never).
+var recordsScript = goredis.NewScript(fence + `
+if not ours() then return redis.error_reply('` + notLeader + `') end
+local out = {}
+for i = 3, #ARGV do
+  out[#out + 1] = redis.call('HGET', KEYS[3], 'c:' .. ARGV[i]) or ''
+  out[#out + 1] = redis.call('HGET', KEYS[3], 'd:' .. ARGV[i]) or ''
+end
+return out
+`)
