@@ -1,0 +1,207 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+
+	"github.com/solocron/solocron"
+)
+
+// Elector elects one leader among the processes that share a PostgreSQL
+// database and an App name. See the package documentation for how.
+type Elector struct {
+	opt     Options
+	cfg     *pgx.ConnConfig
+	secrets []string // to scrub from errors
+	t       tables
+	sql     statements
+	key     int64 // advisory lock key
+	classid uint32
+	objid   uint32
+
+	mu    sync.Mutex
+	ready bool // the tables exist
+}
+
+// New returns an Elector. It parses the URL and checks the options but
+// does not connect: a server that is down is reported by Campaign and
+// Holder.
+func New(opt Options) (*Elector, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	secrets := urlSecrets(opt.URL)
+	cfg, err := pgx.ParseConfig(opt.URL)
+	if err != nil {
+		// A ParseConfigError quotes the connection string (redacted by
+		// pgx); only its cause is kept, scrubbed again.
+		var pe *pgconn.ParseConfigError
+		if errors.As(err, &pe) && pe.Unwrap() != nil {
+			err = pe.Unwrap()
+		}
+		return nil, redact(fmt.Errorf("solocron/postgres: bad Options.URL: %v", err), secrets)
+	}
+	if cfg.Password != "" {
+		secrets = append(secrets, cfg.Password)
+	}
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "solocron " + opt.App
+	}
+	// A statement whose context ends is cancelled on the server, so that
+	// the session and its lock survive it.
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler { return newInterrupter(c) }
+	e := &Elector{opt: opt, cfg: cfg, secrets: secrets, t: newTables(opt), key: lockKey(opt)}
+	e.sql = newStatements(e.t)
+	e.classid, e.objid = lockID(e.key)
+	return e, nil
+}
+
+// String names where leadership lives, without credentials, for example
+// "postgres db.internal:5432/app app billing (public.solocron_lease)".
+func (e *Elector) String() string {
+	return fmt.Sprintf("postgres %s:%d/%s app %s (%s)", e.cfg.Host, e.cfg.Port, e.cfg.Database, e.opt.App, e.t.leaseName)
+}
+
+// wrap adds context to an error and scrubs credentials from it.
+func (e *Elector) wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return redact(fmt.Errorf("solocron/postgres: %s on %s: %w", op, e, err), e.secrets)
+}
+
+// connect opens a connection of its own, not a pool slot: the advisory
+// lock belongs to the session.
+func (e *Elector) connect(ctx context.Context) (*pgx.Conn, error) {
+	c, err := pgx.ConnectConfig(ctx, e.cfg.Copy())
+	if err != nil {
+		return nil, err
+	}
+	if err := e.ensureTables(ctx, c); err != nil {
+		closeQuietly(c)
+		return nil, err
+	}
+	return c, nil
+}
+
+func closeQuietly(c *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = c.Close(ctx)
+}
+
+// ensureTables creates the tables once per Elector.
+func (e *Elector) ensureTables(ctx context.Context, c *pgx.Conn) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ready {
+		return nil
+	}
+	if err := ensureTables(ctx, c, e.t); err != nil {
+		return fmt.Errorf("creating the tables: %w", err)
+	}
+	e.ready = true
+	return nil
+}
+
+// Campaign blocks until this process leads. It waits in pg_advisory_lock
+// on its own connection, so the server wakes it as soon as the holder's
+// session ends; it looks at the lease row again whenever the row's
+// deadline passes.
+func (e *Elector) Campaign(ctx context.Context, cand solocron.Candidate) (solocron.Lease, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := e.connect(ctx)
+	if err != nil {
+		return nil, e.ctxErr(ctx, "campaign", err)
+	}
+	l, err := e.campaign(ctx, c, cand)
+	if err != nil {
+		closeQuietly(c) // frees the lock if it was taken
+		return nil, e.ctxErr(ctx, "campaign", err)
+	}
+	return l, nil
+}
+
+func (e *Elector) campaign(ctx context.Context, c *pgx.Conn, cand solocron.Candidate) (*lease, error) {
+	ttl := e.opt.TTL.Milliseconds()
+	if _, err := c.Exec(ctx, e.sql.sessionSettings); err != nil {
+		return nil, err
+	}
+	for {
+		var terminated *bool
+		var timeout string
+		err := c.QueryRow(ctx, e.sql.wait, e.opt.App, e.classid, e.objid, ttl).Scan(&terminated, &timeout)
+		if pgCode(err) == "42501" { // insufficient_privilege
+			return nil, fmt.Errorf("the leader's lease expired but its session still holds the lock and this role may not end it (use one role for all processes, or grant pg_signal_backend): %w", err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		_, err = c.Exec(ctx, `SELECT pg_advisory_lock($1)`, e.key)
+		if err == nil {
+			break
+		}
+		if pgCode(err) != "55P03" { // lock_not_available: lock_timeout ran out
+			return nil, err
+		}
+	}
+	start := time.Now()
+	var term int64
+	var since time.Time
+	if err := c.QueryRow(ctx, e.sql.take, e.opt.App, cand.Hostname, cand.PID, ttl).Scan(&term, &since); err != nil {
+		return nil, err
+	}
+	// Claims wait on the lease row's lock only while a takeover commits.
+	if _, err := c.Exec(ctx, `SET lock_timeout = 0`); err != nil {
+		return nil, err
+	}
+	return newLease(e, startSession(c), uint64(term), since.UTC(), start), nil
+}
+
+// pgCode is the SQLSTATE of a server error, or "".
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// ctxErr returns ctx's error if it ended, else err with context.
+func (e *Elector) ctxErr(ctx context.Context, op string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return e.wrap(op, err)
+}
+
+// Holder reports who leads, or solocron.ErrNoHolder. A row whose session
+// no longer holds the lock (a crashed leader) is not a holder.
+func (e *Elector) Holder(ctx context.Context) (solocron.Holder, error) {
+	c, err := e.connect(ctx)
+	if err != nil {
+		return solocron.Holder{}, e.ctxErr(ctx, "holder", err)
+	}
+	defer closeQuietly(c)
+	var h solocron.Holder
+	var term int64
+	err = c.QueryRow(ctx, e.sql.holder, e.opt.App, e.classid, e.objid).Scan(&h.Hostname, &h.PID, &h.Since, &term)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return solocron.Holder{}, solocron.ErrNoHolder
+	}
+	if err != nil {
+		return solocron.Holder{}, e.ctxErr(ctx, "holder", err)
+	}
+	h.Since, h.Term = h.Since.UTC(), uint64(term)
+	return h, nil
+}

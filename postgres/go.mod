@@ -1,0 +1,19 @@
+module github.com/solocron/solocron/postgres
+
+go 1.26.0
+
+replace github.com/solocron/solocron => ../
+
+require (
+	github.com/jackc/pgx/v5 v5.8.0
+	github.com/solocron/solocron v0.0.0-00010101000000-000000000000
+)
+
+require (
+	github.com/gofrs/flock v0.13.2 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/robfig/cron/v3 v3.0.1 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.29.0 // indirect
+)

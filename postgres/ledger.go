@@ -1,0 +1,137 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/solocron/solocron"
+)
+
+// The ledger methods run on the lease's own session, one statement each,
+// fenced by the term in that statement: a term that has ended claims
+// nothing, even if this process has not noticed yet.
+
+// Records returns the records of the named jobs.
+func (l *lease) Records(ctx context.Context, jobs []string) (map[string]solocron.Record, error) {
+	if err := l.current(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]solocron.Record, len(jobs))
+	rows := 0
+	err := l.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		rs, err := c.Query(ctx, l.e.sql.records, l.e.opt.App, int64(l.term), jobs)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			rows++
+			var job *string
+			var claimed, completed *time.Time
+			if err := rs.Scan(&job, &claimed, &completed); err != nil {
+				return err
+			}
+			if job == nil {
+				continue
+			}
+			r := solocron.Record{Claimed: claimed.UTC()}
+			if completed != nil {
+				r.Completed = completed.UTC()
+			}
+			out[*job] = r
+		}
+		return rs.Err()
+	})
+	if err != nil {
+		return nil, l.fail("records", err)
+	}
+	if rows == 0 {
+		return nil, l.fenced()
+	}
+	return out, nil
+}
+
+// Claim claims ticks for several jobs in one statement.
+func (l *lease) Claim(ctx context.Context, claims []solocron.Claim) ([]bool, error) {
+	if err := l.current(); err != nil {
+		return nil, err
+	}
+	jobs, ticks := make([]string, len(claims)), make([]time.Time, len(claims))
+	var retry []string
+	seen := make(map[string]bool, len(claims))
+	for i, c := range claims {
+		if seen[c.Job] {
+			return nil, fmt.Errorf("solocron/postgres: claim: job %q appears twice in one batch", c.Job)
+		}
+		seen[c.Job] = true
+		jobs[i], ticks[i] = c.Job, c.Tick.Truncate(time.Microsecond)
+		if c.Retry {
+			retry = append(retry, c.Job)
+		}
+	}
+	var current bool
+	var granted []string
+	err := l.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, l.e.sql.claim, l.e.opt.App, int64(l.term), jobs, ticks, retry).Scan(&current, &granted)
+	})
+	if err != nil {
+		return nil, l.fail("claim", err)
+	}
+	if !current {
+		return nil, l.fenced()
+	}
+	ok := make(map[string]bool, len(granted))
+	for _, j := range granted {
+		ok[j] = true
+	}
+	out := make([]bool, len(claims))
+	for i, c := range claims {
+		out[i] = ok[c.Job]
+	}
+	return out, nil
+}
+
+// Complete records that claimed ticks finished.
+func (l *lease) Complete(ctx context.Context, done []solocron.Claim) error {
+	if err := l.current(); err != nil {
+		return err
+	}
+	jobs, ticks := make([]string, len(done)), make([]time.Time, len(done))
+	for i, c := range done {
+		jobs[i], ticks[i] = c.Job, c.Tick.Truncate(time.Microsecond)
+	}
+	var current bool
+	var n int64
+	err := l.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, l.e.sql.complete, l.e.opt.App, int64(l.term), jobs, ticks).Scan(&current, &n)
+	})
+	if err != nil {
+		return l.fail("complete", err)
+	}
+	if !current {
+		return l.fenced()
+	}
+	return nil
+}
+
+// fail explains an error of a ledger statement. If the term ended
+// meanwhile, or the statement ended the session, the error wraps
+// ErrNotLeader.
+func (l *lease) fail(op string, err error) error {
+	if gone, why := l.s.ended(); gone {
+		l.lose(fmt.Errorf("session ended: %w", why))
+	}
+	if cur := l.current(); cur != nil {
+		return l.e.wrap(op, fmt.Errorf("%w (%v)", cur, err))
+	}
+	return l.e.wrap(op, err)
+}
+
+// fenced ends a term the server no longer knows and returns why.
+func (l *lease) fenced() error {
+	l.lose(fmt.Errorf("term %d is no longer current in %s", l.term, l.e.t.leaseName))
+	return l.current()
+}

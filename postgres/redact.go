@@ -1,0 +1,79 @@
+package postgres
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+)
+
+// urlSecrets digs the password out of a connection string that
+// pgx.ParseConfig may have refused, URL or keyword/value form, so that it
+// can be scrubbed from errors.
+func urlSecrets(raw string) []string {
+	var secrets []string
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			secrets = append(secrets, p)
+		}
+	} else if i := strings.Index(raw, "://"); i >= 0 {
+		// url.Parse refused it: take what lies between ':' and the last '@'.
+		rest := raw[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if _, pass, ok := strings.Cut(rest[:at], ":"); ok {
+				secrets = append(secrets, pass, url.QueryEscape(pass))
+			}
+		}
+	}
+	// Keyword/value form and URL query parameters: password=...
+	for s := raw; ; {
+		i := strings.Index(s, "password=")
+		if i < 0 {
+			break
+		}
+		s = s[i+len("password="):]
+		v := s
+		if strings.HasPrefix(v, "'") {
+			v = v[1:]
+			if j := strings.Index(v, "'"); j >= 0 {
+				v = v[:j]
+			}
+		} else if j := strings.IndexAny(v, " &"); j >= 0 {
+			v = v[:j]
+		}
+		secrets = append(secrets, v)
+		if u, err := url.QueryUnescape(v); err == nil {
+			secrets = append(secrets, u)
+		}
+	}
+	return secrets
+}
+
+// redact replaces every secret in err's text. pgx and the server do not
+// quote passwords in their errors; this is the belt to that brace.
+func redact(err error, secrets []string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	clean := msg
+	for _, s := range secrets {
+		if len(s) >= 3 {
+			clean = strings.ReplaceAll(clean, s, "xxxxx")
+		}
+	}
+	if clean == msg {
+		return err
+	}
+	return redactedError{msg: clean, err: err}
+}
+
+// redactedError prints the scrubbed text. It answers errors.Is (context
+// errors, ErrNotLeader) but does not unwrap, so the original text cannot
+// be reached.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e redactedError) Error() string        { return e.msg }
+func (e redactedError) Is(target error) bool { return errors.Is(e.err, target) }

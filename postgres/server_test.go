@@ -1,0 +1,105 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The tests run against a real server. Without one they skip, or fail
+// when CI=true.
+const defaultTestURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// testSchema keeps test tables out of public.
+const testSchema = "solocron_test"
+
+func testURL(t testing.TB) string {
+	t.Helper()
+	url := os.Getenv("SOLOCRON_POSTGRES_URL")
+	if url == "" {
+		url = defaultTestURL
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		msg := fmt.Sprintf("no PostgreSQL server for the tests (SOLOCRON_POSTGRES_URL, default %s): %v\n"+
+			"start one with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+			defaultTestURL, redact(err, urlSecrets(url)))
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	_ = c.Close(ctx)
+	return url
+}
+
+// testOptions gives each test its own App and tables, dropped at the end,
+// so that tests run in parallel and again.
+func testOptions(t testing.TB) Options {
+	t.Helper()
+	url := testURL(t)
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	id := hex.EncodeToString(b)
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	if len(name) > 30 {
+		name = name[:30]
+	}
+	o := Options{
+		URL:         url,
+		App:         name + "-" + id,
+		Schema:      testSchema,
+		LeaseTable:  "lease_" + id,
+		LedgerTable: "ledger_" + id,
+	}
+	t.Cleanup(func() { dropTables(t, o) })
+	return o
+}
+
+func dropTables(t testing.TB, o Options) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, o.URL)
+	if err != nil {
+		t.Logf("dropping test tables: %v", err)
+		return
+	}
+	defer c.Close(ctx)
+	tb := newTables(o)
+	if _, err := c.Exec(ctx, `DROP TABLE IF EXISTS `+tb.lease+`, `+tb.ledger); err != nil {
+		t.Logf("dropping test tables: %v", err)
+	}
+}
+
+func mustNew(t testing.TB, o Options) *Elector {
+	t.Helper()
+	e, err := New(o)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return e
+}
+
+// sql runs one statement on a connection of its own, as an operator would.
+func sqlExec(t testing.TB, url, stmt string, args ...any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, stmt, args...); err != nil {
+		t.Fatalf("%s: %v", stmt, err)
+	}
+}

@@ -1,0 +1,119 @@
+package postgres
+
+import "fmt"
+
+// statements are the SQL texts of one Elector, with its table names.
+// Parameters: $1 app, $2 term, unless said otherwise.
+type statements struct {
+	sessionSettings, wait, take, renew, release, holder string
+	records, claim, complete                            string
+}
+
+// advisoryHolder selects the pid of the session holding the App's lock,
+// given the parameters holding its classid and objid.
+func advisoryHolder(classid, objid string) string {
+	return fmt.Sprintf(`SELECT l.pid FROM pg_locks l
+		WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+		AND l.classid = %s::oid AND l.objid = %s::oid
+		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`, classid, objid)
+}
+
+func newStatements(t tables) statements {
+	// fenced locks the lease row of the term, so that a takeover (which
+	// updates the row) waits for a claim in flight, and a claim that
+	// runs after a takeover finds no row: nothing is granted.
+	fenced := fmt.Sprintf(`SELECT 1 FROM %s WHERE app = $1 AND term = $2 FOR SHARE`, t.lease)
+	return statements{
+		// Settings that exist only on newer servers are skipped. The
+		// keepalives make the server drop a session whose client
+		// vanished within about 20s instead of hours; the check interval
+		// makes a standby's abandoned lock wait end with its client.
+		sessionSettings: `SELECT set_config(s.name, s.value, false)
+			FROM (VALUES ('tcp_keepalives_idle', '10'), ('tcp_keepalives_interval', '3'),
+				('tcp_keepalives_count', '3'), ('client_connection_check_interval', '1000')) s(name, value)
+			JOIN pg_settings p ON p.name = s.name`,
+
+		// wait prepares a standby's wait for the lock ($2, $3 the key,
+		// $4 TTL in ms). If
+		// the lease row's deadline has passed while a session still holds
+		// the lock, that session belongs to a leader that stopped
+		// renewing (partitioned, frozen): it is terminated, which frees
+		// the lock. Only the session the row names is terminated, or any
+		// holder once the row is a TTL past its deadline (a process that
+		// took the lock and froze before writing the row). lock_timeout
+		// is set to end the wait when the row's deadline comes, to look
+		// again.
+		wait: fmt.Sprintf(`WITH r AS (
+				SELECT (SELECT deadline FROM %[1]s WHERE app = $1) AS deadline,
+					(SELECT backend FROM %[1]s WHERE app = $1) AS backend
+			), h AS (%[2]s)
+			SELECT
+				(SELECT bool_or(pg_terminate_backend(h.pid)) FROM h, r
+					WHERE h.pid <> pg_backend_pid() AND r.deadline < now()
+					AND (h.pid = r.backend OR r.deadline < now() - $4::float8 * interval '1 millisecond')),
+				set_config('lock_timeout', (SELECT CASE
+					WHEN r.deadline > now() THEN least(ceil(extract(epoch FROM r.deadline - now()) * 1000) + 10, $4::bigint)
+					ELSE greatest($4::bigint / 10, 50) END FROM r)::bigint::text, false)`,
+			t.lease, advisoryHolder("$2", "$3")),
+
+		// take is run by the holder of the lock: the previous holder's
+		// session is gone, so the row is taken whatever its deadline.
+		// $2 host, $3 pid, $4 TTL in ms.
+		take: fmt.Sprintf(`INSERT INTO %s AS r (app, term, host, pid, since, deadline, backend)
+			VALUES ($1, 1, $2, $3, now(), now() + $4::float8 * interval '1 millisecond', pg_backend_pid())
+			ON CONFLICT (app) DO UPDATE SET term = r.term + 1, host = excluded.host, pid = excluded.pid,
+				since = excluded.since, deadline = excluded.deadline, backend = excluded.backend
+			RETURNING term, since`, t.lease),
+
+		// $3 TTL in ms.
+		renew: fmt.Sprintf(`UPDATE %s SET deadline = now() + $3::float8 * interval '1 millisecond'
+			WHERE app = $1 AND term = $2 AND backend = pg_backend_pid()`, t.lease),
+
+		// release clears the holder and unlocks in one round trip. $3 key.
+		release: fmt.Sprintf(`UPDATE %s SET host = NULL, pid = NULL, backend = NULL, deadline = now()
+			WHERE app = $1 AND term = $2 AND backend = pg_backend_pid()
+			RETURNING pg_advisory_unlock($3::bigint)`, t.lease),
+
+		// holder shows the row only while its session holds the lock: a
+		// SIGKILLed leader's row keeps a deadline in the future.
+		// $2, $3 the key.
+		holder: fmt.Sprintf(`SELECT r.host, r.pid, r.since, r.term FROM %s r
+			WHERE r.app = $1 AND r.host IS NOT NULL AND r.deadline > now()
+			AND r.backend IN (%s)`, t.lease, advisoryHolder("$2", "$3")),
+
+		// records returns no row at all when the term is over, and one
+		// row with a NULL job when no job has a record. $3 jobs.
+		records: fmt.Sprintf(`SELECT l.job, l.claimed, l.completed
+			FROM %s r LEFT JOIN %s l ON l.app = r.app AND l.job = ANY ($3::text[])
+			WHERE r.app = $1 AND r.term = $2`, t.lease, t.ledger),
+
+		// claim grants a tick after the last claimed one, or, for the jobs
+		// in $5, the last claimed tick again if it never completed.
+		// $3 jobs, $4 ticks. One statement whatever the number of jobs.
+		claim: fmt.Sprintf(`WITH lease AS (%s), granted AS (
+				INSERT INTO %s AS l (app, job, claimed)
+				SELECT $1, c.job, c.tick FROM unnest($3::text[], $4::timestamptz[]) AS c(job, tick)
+				WHERE EXISTS (SELECT 1 FROM lease)
+				ON CONFLICT (app, job) DO UPDATE SET claimed = excluded.claimed
+				WHERE excluded.claimed > l.claimed
+					OR (excluded.claimed = l.claimed
+						AND (l.completed IS NULL OR l.completed < l.claimed)
+						AND excluded.job IN (SELECT unnest($5::text[])))
+				RETURNING l.job
+			)
+			SELECT EXISTS (SELECT 1 FROM lease), coalesce((SELECT array_agg(job) FROM granted), '{}')`,
+			fenced, t.ledger),
+
+		// complete moves completed ticks forward. $3 jobs, $4 ticks.
+		complete: fmt.Sprintf(`WITH lease AS (%s), done AS (
+				UPDATE %s AS l SET completed = d.tick
+				FROM (SELECT job, max(tick) AS tick FROM unnest($3::text[], $4::timestamptz[]) AS d(job, tick)
+					GROUP BY job) d
+				WHERE l.app = $1 AND l.job = d.job AND (l.completed IS NULL OR l.completed < d.tick)
+					AND EXISTS (SELECT 1 FROM lease)
+				RETURNING 1
+			)
+			SELECT EXISTS (SELECT 1 FROM lease), (SELECT count(*) FROM done)`,
+			fenced, t.ledger),
+	}
+}
