@@ -38,18 +38,7 @@ func TestClientKill(t *testing.T) {
 	standby := newElector(t, fast(Options{URL: srv, App: app}))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	type won struct {
-		l  solocron.Lease
-		at time.Time
-	}
-	took := make(chan won, 1)
-	go func() {
-		l, err := standby.Campaign(ctx, solocron.Candidate{PID: 2, Hostname: "standby"})
-		if err != nil {
-			t.Errorf("standby Campaign: %v", err)
-		}
-		took <- won{l, time.Now()}
-	}()
+	took := campaignAsync(t, ctx, standby, "standby")
 
 	const n = 100
 	leader.send("spin job 100 20ms")

@@ -37,18 +37,7 @@ func TestPartition(t *testing.T) {
 	if ok, err := la.Claim(ctx, []solocron.Claim{{Job: "job", Tick: tick(1)}}); err != nil || !ok[0] {
 		t.Fatalf("claim before the partition: %v %v", ok, err)
 	}
-	type won struct {
-		l  solocron.Lease
-		at time.Time
-	}
-	took := make(chan won, 1)
-	go func() {
-		l, err := standby.Campaign(ctx, solocron.Candidate{PID: 2, Hostname: "standby"})
-		if err != nil {
-			t.Errorf("standby Campaign: %v", err)
-		}
-		took <- won{l, time.Now()}
-	}()
+	took := campaignAsync(t, ctx, standby, "standby")
 	time.Sleep(600 * time.Millisecond) // the leader renews meanwhile (every 333ms)
 	select {
 	case w := <-took:

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/solocron/solocron"
 )
 
 // The tests run against a real server: SOLOCRON_REDIS_URL, or
@@ -87,4 +89,23 @@ func newElector(t testing.TB, o Options) *Elector {
 	}
 	t.Cleanup(func() { e.Close() })
 	return e
+}
+
+// won is a Campaign's result and when it returned.
+type won struct {
+	l  solocron.Lease
+	at time.Time
+}
+
+// campaignAsync campaigns in the background; the lease is nil on error.
+func campaignAsync(t testing.TB, ctx context.Context, e *Elector, host string) <-chan won {
+	took := make(chan won, 1)
+	go func() {
+		l, err := e.Campaign(ctx, solocron.Candidate{PID: os.Getpid(), Hostname: host})
+		if err != nil {
+			t.Errorf("%s Campaign: %v", host, err)
+		}
+		took <- won{l, time.Now()}
+	}()
+	return took
 }
