@@ -24,6 +24,7 @@ type config struct {
 	engines    []string // nil: every engine linked in and reachable
 	firing     firing.Config
 	takeover   takeover.Config
+	leaseKills int
 	standbyDur time.Duration
 	chaos      chaos.Config
 	workDir    string
@@ -54,6 +55,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.firing.ProfileDir, "cpuprofile", "", "firing: write the solocron children's CPU profiles into this directory")
 	standbys := fs.String("standbys", "1,3,7", "takeover: numbers of standbys")
 	fs.IntVar(&cfg.takeover.Kills, "kills", 100, "takeover: SIGKILLs of the leader per engine and K")
+	fs.IntVar(&cfg.leaseKills, "lease-kills", 20, "takeover: SIGKILLs per K for engines that wait out a lease TTL (redis)")
 	fs.IntVar(&cfg.takeover.Stops, "stops", 100, "takeover: clean Stops of the leader per engine and K")
 	fs.DurationVar(&cfg.standbyDur, "standby-dur", 10*time.Second, "standby: measured window")
 	fs.DurationVar(&cfg.chaos.Duration, "chaos-dur", 120*time.Second, "chaos: duration per engine")
@@ -103,6 +105,7 @@ func smokeDefaults(fs *flag.FlagSet, cfg *config, jobs, standbys *string) {
 		"warmup":      func() { cfg.firing.Warmup = time.Second },
 		"standbys":    func() { *standbys = "1,3" },
 		"kills":       func() { cfg.takeover.Kills = 5 },
+		"lease-kills": func() { cfg.leaseKills = 2 },
 		"stops":       func() { cfg.takeover.Stops = 3 },
 		"standby-dur": func() { cfg.standbyDur = 2 * time.Second },
 		"chaos-dur":   func() { cfg.chaos.Duration = 10 * time.Second },

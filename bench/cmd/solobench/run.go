@@ -48,7 +48,11 @@ func run(cfg config, out io.Writer) int {
 			}
 		case "takeover":
 			for _, e := range engines {
-				rows := takeover.Run(e, memberArgs(e, dir, "takeover"), cfg.takeover)
+				tc := cfg.takeover
+				if engine.LeaseBound(e) {
+					tc.Kills = min(tc.Kills, cfg.leaseKills)
+				}
+				rows := takeover.Run(e, memberArgs(e, dir, "takeover"), tc)
 				for _, row := range rows {
 					addErr(r, fmt.Sprintf("takeover %s K=%d", e, row.Standbys), row.Error)
 				}

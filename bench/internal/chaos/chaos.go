@@ -48,7 +48,7 @@ func Run(engineName string, memberArgs []string, dir string, cfg Config) Row {
 
 func run(row *Row, memberArgs []string, cfg Config) error {
 	os.Remove(row.Log)
-	cl := cluster.New(append(memberArgs, "-spec", "* * * * * *", "-log", row.Log))
+	cl := cluster.New(append(memberArgs, "-spec", "* * * * * *", "-log", row.Log, "-runall"))
 	defer cl.Close()
 	for range cfg.Members {
 		if _, err := cl.Add(); err != nil {

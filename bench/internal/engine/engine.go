@@ -22,6 +22,9 @@ type builder struct {
 	build func(opts *solocron.Options, shared string) (cleanup func(), err error)
 	// reachable reports whether the engine's server answers.
 	reachable func() error
+	// leaseBound engines notice a killed leader only when its lease
+	// expires, so each takeover after SIGKILL lasts about a TTL.
+	leaseBound bool
 }
 
 var builders = map[string]builder{
@@ -45,6 +48,10 @@ func Names() []string {
 	sort.Strings(names)
 	return slices.Insert(names, 0, File)
 }
+
+// LeaseBound reports whether engine name notices a killed leader only
+// when its lease expires.
+func LeaseBound(name string) bool { return builders[name].leaseBound }
 
 // Available reports why engine name cannot be used now, or nil.
 func Available(name string) error {

@@ -13,8 +13,8 @@ import (
 // same few instructions are paid by every library.
 type recorder struct {
 	measuring atomic.Bool
-	next      atomic.Int64 // firings counted
-	written   atomic.Int64 // of them, those whose sample is written
+	next      atomic.Int64    // firings counted
+	written   atomic.Int64    // of them, those whose sample is written
 	lateness  []time.Duration // preallocated; firings past its end are counted, not sampled
 }
 

@@ -1,6 +1,7 @@
 package member
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -24,7 +25,7 @@ type Idle struct {
 // as a result event. It sleeps in between, so it adds one wakeup.
 func measure(s *solocron.Scheduler, settle, d time.Duration) {
 	time.Sleep(settle)
-	idle := Idle{Role: s.Status().Role.String()}
+	idle := Idle{Role: s.Status(context.Background()).Role.String()}
 	u0, err := proc.SelfUsage()
 	start := time.Now()
 	if err == nil {
@@ -38,7 +39,7 @@ func measure(s *solocron.Scheduler, settle, d time.Duration) {
 		idle.CorePct = 100 * float64(u.CPU) / float64(elapsed)
 		idle.Switches = u.Switches
 		idle.WakeupsPS = float64(u.Switches) / elapsed.Seconds()
-		if r := s.Status().Role.String(); r != idle.Role {
+		if r := s.Status(context.Background()).Role.String(); r != idle.Role {
 			idle.Role = idle.Role + "->" + r
 		}
 	}

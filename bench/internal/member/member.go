@@ -28,6 +28,7 @@ func Child(args []string) error {
 	shared := fs.String("shared", "", "what the cluster shares: a directory for the file lock, a key for servers")
 	spec := fs.String("spec", "0 0 * * * *", "the job's spec (with a seconds field)")
 	logPath := fs.String("log", "", "append one line per run to this file (chaos)")
+	runAll := fs.Bool("runall", false, "run every tick missed while nobody led (MisfireRunAll)")
 	measureFor := fs.Duration("measure", 0, "measure this process's CPU and wakeups for this long, then print them")
 	settle := fs.Duration("settle", time.Second, "wait this long after Start before measuring")
 	if err := fs.Parse(args); err != nil {
@@ -59,7 +60,11 @@ func Child(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Add(solocron.Job{Name: "bench", Spec: *spec, Run: run}); err != nil {
+	j := solocron.Job{Name: "bench", Spec: *spec, Run: run}
+	if *runAll {
+		j.Misfire = solocron.MisfireRunAll
+	}
+	if err := s.Add(j); err != nil {
 		return err
 	}
 	if err := s.Start(); err != nil {
