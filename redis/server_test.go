@@ -101,11 +101,16 @@ type won struct {
 func campaignAsync(t testing.TB, ctx context.Context, e *Elector, host string) <-chan won {
 	took := make(chan won, 1)
 	go func() {
-		l, err := e.Campaign(ctx, solocron.Candidate{PID: os.Getpid(), Hostname: host})
+		l, err := e.Campaign(ctx, candidate(host))
 		if err != nil {
 			t.Errorf("%s Campaign: %v", host, err)
 		}
 		took <- won{l, time.Now()}
 	}()
 	return took
+}
+
+// candidate is this process presented under another host name.
+func candidate(host string) solocron.Candidate {
+	return solocron.Candidate{PID: os.Getpid(), Hostname: host}
 }

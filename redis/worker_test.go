@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/solocron/solocron/internal/clustertest"
 )
 
 // Tests that need a real process (SIGKILL, SIGSTOP, CLIENT KILL by name)
@@ -24,6 +26,7 @@ const workerEnv = "SOLOCRON_REDIS_WORKER"
 var workers = map[string]func() error{}
 
 func TestMain(m *testing.M) {
+	clustertest.MaybeWorker(clusterWorkerOptions)
 	if role := os.Getenv(workerEnv); role != "" {
 		w, ok := workers[role]
 		if !ok {
