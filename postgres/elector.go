@@ -137,6 +137,10 @@ func (e *Elector) campaign(ctx context.Context, c *pgx.Conn, cand solocron.Candi
 	if _, err := c.Exec(ctx, e.sql.sessionSettings); err != nil {
 		return nil, err
 	}
+	// Prepared now, so that the takeover after the wait is one round trip.
+	if _, err := c.Prepare(ctx, e.sql.take, e.sql.take); err != nil {
+		return nil, err
+	}
 	for {
 		var terminated *bool
 		var timeout string
@@ -159,10 +163,6 @@ func (e *Elector) campaign(ctx context.Context, c *pgx.Conn, cand solocron.Candi
 	var term int64
 	var since time.Time
 	if err := c.QueryRow(ctx, e.sql.take, e.opt.App, cand.Hostname, cand.PID, ttl).Scan(&term, &since); err != nil {
-		return nil, err
-	}
-	// Claims wait on the lease row's lock only while a takeover commits.
-	if _, err := c.Exec(ctx, `SET lock_timeout = 0`); err != nil {
 		return nil, err
 	}
 	return newLease(e, startSession(c), uint64(term), since.UTC(), start), nil

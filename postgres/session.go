@@ -122,11 +122,12 @@ func (s *session) run() {
 		// when the server speaks first: that is a FATAL error or EOF.
 		err := s.conn.PgConn().WaitForNotification(ctx)
 
+		woken := ctx.Err() != nil
 		s.mu.Lock()
 		s.wake = nil
 		s.mu.Unlock()
 		cancel()
-		if err != nil && ctx.Err() == nil {
+		if err != nil && !woken {
 			end(err)
 			return
 		}
