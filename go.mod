@@ -1,3 +1,9 @@
 module github.com/solocron/solocron
 
-go 1.24
+go 1.26.0
+
+require (
+	github.com/gofrs/flock v0.13.2 // indirect
+	github.com/robfig/cron/v3 v3.0.1 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+)

@@ -1,0 +1,45 @@
+package solocron
+
+import "time"
+
+// Hooks are called synchronously by the Scheduler, so they must return
+// quickly: count, log, or hand off to a channel. A nil hook is skipped, and
+// a hook that panics is logged, never fatal. They are enough to attach
+// metrics (runs, errors, skips, durations, leadership changes) without
+// wrapping every job.
+type Hooks struct {
+	OnLeading   func(LeadershipEvent) // this process became the leader
+	OnLost      func(LeadershipEvent) // this process stopped leading (Err says why; nil on Stop)
+	OnJobStart  func(JobEvent)
+	OnJobFinish func(JobEvent) // every run, with Duration and Err
+	OnJobError  func(JobEvent) // runs that returned an error, panicked or timed out
+	OnJobSkip   func(JobEvent) // ticks not run, with Reason
+}
+
+// LeadershipEvent describes a change of leadership in this process.
+type LeadershipEvent struct {
+	Term    uint64
+	Elector string
+	At      time.Time
+	Err     error // why leadership was lost; nil when given up by Stop
+}
+
+// JobEvent describes one tick of one job.
+type JobEvent struct {
+	Run
+	Duration time.Duration // OnJobFinish and OnJobError
+	Err      error         // OnJobFinish and OnJobError
+	Reason   SkipReason    // OnJobSkip
+}
+
+// SkipReason says why a tick was not run.
+type SkipReason string
+
+const (
+	SkipOverlap  SkipReason = "overlap"    // the previous run was still going (OverlapSkip)
+	SkipQueue    SkipReason = "queue-full" // OverlapQueue already held its maximum of ticks
+	SkipMisfire  SkipReason = "misfire"    // missed while nobody led, and the misfire policy passed it over
+	SkipLate     SkipReason = "late"       // this leader fell behind (a pause) and coalesced ticks
+	SkipClaimed  SkipReason = "claimed"    // the ledger refused the claim: the tick was already claimed
+	SkipNoLeader SkipReason = "no-leader"  // the claim failed because leadership was lost
+)

@@ -1,0 +1,143 @@
+package solocron
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// job is a registered Job with its schedule and what this process knows of
+// its runs. Its run state outlives terms: a run cancelled by a lost term may
+// still be returning when the next term begins, and must not overlap.
+type job struct {
+	Job
+	sched cron.Schedule
+
+	mu       sync.Mutex
+	running  bool
+	queue    []Run     // ticks to run after the current run, in order
+	next     time.Time // the next tick, as this process's leader last computed it
+	lastTick time.Time
+	lastDur  time.Duration
+	lastErr  error
+	runs     uint64
+	errs     uint64
+	skips    uint64
+}
+
+// reserve marks the job running if it is not; it reports whether it did.
+func (j *job) reserve() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.running {
+		return false
+	}
+	j.running = true
+	return true
+}
+
+// enqueue queues r behind the running run; it reports false when the
+// queue is full.
+func (j *job) enqueue(r Run) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.queue) >= maxQueued {
+		return false
+	}
+	j.queue = append(j.queue, r)
+	return true
+}
+
+// queueCatchUp queues a new leader's catch-up runs, which are not bound by
+// maxQueued (the misfire policy bounds them).
+func (j *job) queueCatchUp(runs []Run) {
+	j.mu.Lock()
+	j.queue = append(j.queue, runs...)
+	j.mu.Unlock()
+}
+
+// dequeue returns the next queued run, or marks the job idle.
+func (j *job) dequeue() (Run, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.queue) == 0 {
+		j.running = false
+		return Run{}, false
+	}
+	r := j.queue[0]
+	j.queue = j.queue[1:]
+	return r, true
+}
+
+// release marks the job idle and drops its queue: the queued ticks were
+// never claimed, so the next leader treats them as missed.
+func (j *job) release() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.running = false
+	j.queue = nil
+}
+
+func (j *job) setNext(t time.Time) {
+	j.mu.Lock()
+	j.next = t
+	j.mu.Unlock()
+}
+
+func (j *job) skipped() {
+	j.mu.Lock()
+	j.skips++
+	j.mu.Unlock()
+}
+
+func (j *job) started(tick time.Time) {
+	j.mu.Lock()
+	j.lastTick = tick
+	j.mu.Unlock()
+}
+
+func (j *job) finished(d time.Duration, err error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.lastDur, j.lastErr = d, err
+	j.runs++
+	if err != nil {
+		j.errs++
+	}
+}
+
+func (j *job) status(now time.Time) JobStatus {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	next := j.next
+	if !next.After(now) {
+		next = j.sched.Next(now)
+	}
+	return JobStatus{
+		Name: j.Name, Spec: j.Spec, Next: next,
+		LastTick: j.lastTick, LastDuration: j.lastDur, LastError: j.lastErr,
+		Running: j.running, Runs: j.runs, Errors: j.errs, Skips: j.skips,
+	}
+}
+
+// call runs the job's function, turning a panic into the run's error.
+func (j *job) call(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return j.Run(ctx)
+}
+
+// PanicError is the error of a run whose function panicked.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("solocron: job panicked: %v", e.Value) }

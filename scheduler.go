@@ -1,0 +1,333 @@
+// Package solocron is a cron scheduler for programs that run as several
+// processes (a prefork server, several instances under a supervisor, several
+// replicas): every process creates the same Scheduler in main(), one of them
+// leads, and each job runs exactly once per scheduled tick across all of
+// them, also across the leader's crash, restart or Stop.
+//
+// Leadership comes from an Elector: by default an exclusive file lock shared
+// by the processes of one host; the postgres and redis modules provide
+// electors for several hosts. The leader claims every tick in a ledger kept
+// by the elector before running it, so a tick is never run twice, and a new
+// leader runs the ticks that fell due while nobody led (see Misfire).
+package solocron
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+var (
+	// ErrStopped is returned by Add and Start once Stop has been called.
+	ErrStopped = errors.New("solocron: scheduler stopped")
+	// ErrDuplicateJob is returned by Add for a name already registered.
+	ErrDuplicateJob = errors.New("solocron: duplicate job name")
+	// ErrUnknownJob is returned by RunNow for a name never registered.
+	ErrUnknownJob = errors.New("solocron: unknown job")
+	// ErrJobRunning is returned by RunNow while the job runs.
+	ErrJobRunning = errors.New("solocron: job is running")
+)
+
+// releaseTimeout bounds giving leadership up at Stop, even past Stop's
+// deadline: a standby must not wait for a lease to expire.
+const releaseTimeout = 2 * time.Second
+
+type lifecycle int
+
+const (
+	created lifecycle = iota
+	started
+	stopped
+)
+
+// Scheduler runs jobs on cron schedules while this process leads.
+// Its methods are safe for concurrent use.
+type Scheduler struct {
+	opts      Options
+	elector   Elector
+	parser    cron.Parser
+	log       *slog.Logger
+	candidate Candidate
+
+	mu       sync.Mutex
+	state    lifecycle
+	jobs     map[string]*job
+	order    []*job // registration order, for Status
+	current  *term  // non-nil while leading
+	added    chan struct{}
+	stopCtx  context.Context
+	campaign context.Context // ended by Stop: no more campaigning or dispatching
+	endRun   context.CancelFunc
+	done     chan struct{} // closed when the leadership goroutine has returned
+	stopErr  error
+}
+
+// New returns a Scheduler. It validates opts and, without Options.Elector,
+// creates the lock file, so that a bad path fails here and not later.
+func New(opts Options) (*Scheduler, error) {
+	if err := opts.normalize(); err != nil {
+		return nil, err
+	}
+	elector := opts.Elector
+	if elector == nil {
+		fl, err := NewFileLock(FileLockOptions{Path: opts.LockPath, Sync: opts.SyncLedger})
+		if err != nil {
+			return nil, err
+		}
+		elector = fl
+	}
+	hostname, err := os.Hostname()
+	if err != nil {
+		hostname = "unknown"
+	}
+	return &Scheduler{
+		opts:      opts,
+		elector:   elector,
+		parser:    opts.parser(),
+		log:       opts.Logger,
+		candidate: Candidate{PID: os.Getpid(), Hostname: hostname},
+		jobs:      make(map[string]*job),
+		added:     make(chan struct{}, 1),
+		done:      make(chan struct{}),
+	}, nil
+}
+
+// Add registers a job. It may be called before or after Start; a job added
+// while this process leads is scheduled at once. A job that fails
+// validation is not registered, and the jobs already registered are kept.
+func (s *Scheduler) Add(j Job) error {
+	sched, err := j.validate(s.parser, s.opts.Location, s.opts.MisfireGrace)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stopped {
+		return fmt.Errorf("%w: cannot add job %q", ErrStopped, j.Name)
+	}
+	if _, dup := s.jobs[j.Name]; dup {
+		return fmt.Errorf("%w: %q", ErrDuplicateJob, j.Name)
+	}
+	nj := &job{Job: j, sched: sched}
+	s.jobs[j.Name] = nj
+	s.order = append(s.order, nj)
+	if s.current != nil {
+		select {
+		case s.added <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// Start begins contending for leadership in the background and returns at
+// once. Call it in every process.
+func (s *Scheduler) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.state {
+	case started:
+		return errors.New("solocron: Start called twice")
+	case stopped:
+		return ErrStopped
+	}
+	s.state = started
+	s.campaign, s.endRun = context.WithCancel(context.Background())
+	s.log.Info("solocron: started", "elector", s.elector.String(), "pid", s.candidate.PID, "jobs", len(s.jobs))
+	go s.contend()
+	return nil
+}
+
+// Stop stops the Scheduler the way http.Server.Shutdown does: it starts no
+// more runs, waits for the running ones until ctx ends, then cancels their
+// contexts, gives leadership up (so a standby takes over at once) and
+// returns. It returns ctx's error if runs were still going at the deadline.
+// Stop is safe to call more than once and before Start.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	switch s.state {
+	case created:
+		s.state = stopped
+		s.mu.Unlock()
+		return nil
+	case stopped:
+		s.mu.Unlock()
+		<-s.doneOrClosed()
+		return nil
+	}
+	s.state = stopped
+	s.stopCtx = ctx
+	s.mu.Unlock()
+	s.endRun()
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log.Info("solocron: stopped", "elector", s.elector.String())
+	return s.stopErr
+}
+
+// doneOrClosed is s.done, or a closed channel if Start was never called.
+func (s *Scheduler) doneOrClosed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.campaign == nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return s.done
+}
+
+// contend campaigns for leadership, leads, and campaigns again when
+// leadership is lost, until Stop.
+func (s *Scheduler) contend() {
+	defer close(s.done)
+	for {
+		lease, err := s.elector.Campaign(s.campaign, s.candidate)
+		if err != nil {
+			if s.campaign.Err() != nil {
+				return
+			}
+			s.log.Error("solocron: cannot contend for leadership; retrying",
+				"elector", s.elector.String(), "err", err, "retry_in", s.opts.RetryInterval)
+			select {
+			case <-s.campaign.Done():
+				return
+			case <-time.After(s.opts.RetryInterval):
+			}
+			continue
+		}
+		if stopping := s.lead(lease); stopping {
+			return
+		}
+	}
+}
+
+// lead serves one term and reports whether it ended because of Stop.
+func (s *Scheduler) lead(lease Lease) (stopping bool) {
+	t := newTerm(s, lease)
+	s.mu.Lock()
+	s.current = t
+	s.mu.Unlock()
+	announced := false
+	lostErr := t.serve(func() {
+		// Leading is announced once the ledger is read and ticks can be
+		// claimed, not when the lock is taken.
+		announced = true
+		s.log.Info("solocron: leading", "elector", s.elector.String(), "term", lease.Term())
+		hook(s, s.opts.Hooks.OnLeading, LeadershipEvent{Term: lease.Term(), Elector: s.elector.String(), At: time.Now()})
+	})
+	stopping = s.campaign.Err() != nil
+	t.close()
+	if stopping {
+		s.drain(t)
+	} else {
+		t.cancel() // leadership is gone: runs must stop at once
+	}
+	relCtx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	if err := lease.Release(relCtx); err != nil {
+		s.log.Warn("solocron: releasing leadership failed", "elector", s.elector.String(), "term", lease.Term(), "err", err)
+	}
+	cancel()
+
+	s.mu.Lock()
+	s.current = nil
+	s.mu.Unlock()
+	if !announced {
+		s.log.Warn("solocron: could not start leading", "elector", s.elector.String(), "term", lease.Term(), "err", lostErr)
+		return stopping
+	}
+	ev := LeadershipEvent{Term: lease.Term(), Elector: s.elector.String(), At: time.Now(), Err: lostErr}
+	if stopping {
+		ev.Err = nil
+		s.log.Info("solocron: gave leadership up", "elector", s.elector.String(), "term", lease.Term())
+	} else {
+		s.log.Warn("solocron: lost leadership", "elector", s.elector.String(), "term", lease.Term(), "err", lostErr)
+	}
+	hook(s, s.opts.Hooks.OnLost, ev)
+	return stopping
+}
+
+// drain waits for the term's runs until Stop's deadline, then cancels them.
+func (s *Scheduler) drain(t *term) {
+	s.mu.Lock()
+	ctx := s.stopCtx
+	s.mu.Unlock()
+	finished := make(chan struct{})
+	go func() {
+		t.runs.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		s.mu.Lock()
+		s.stopErr = ctx.Err()
+		s.mu.Unlock()
+		s.log.Warn("solocron: Stop deadline reached; cancelling running jobs", "err", ctx.Err())
+	}
+	t.cancel()
+}
+
+// RunNow runs a job once, now, on the leader: the run is claimed in the
+// ledger like a tick (so it happens once even if RunNow is retried on
+// another process after this one died), and its ctx carries Run.Manual.
+// RunNow waits for the run to finish and returns its error, or returns
+// ctx's error if ctx ends first (the run goes on). On a standby it returns
+// ErrNotLeader.
+func (s *Scheduler) RunNow(ctx context.Context, name string) error {
+	s.mu.Lock()
+	j, t := s.jobs[name], s.current
+	s.mu.Unlock()
+	if j == nil {
+		return fmt.Errorf("%w: %q", ErrUnknownJob, name)
+	}
+	if t == nil {
+		return ErrNotLeader
+	}
+	return t.runNow(ctx, j)
+}
+
+// Status reports this process's role, the current leader and the jobs.
+// On a standby it asks the elector who leads, within ctx.
+func (s *Scheduler) Status(ctx context.Context) Status {
+	s.mu.Lock()
+	st := Status{Role: Stopped, Elector: s.elector.String()}
+	if s.state == started {
+		st.Role = Standby
+	}
+	t := s.current
+	jobs := append([]*job(nil), s.order...)
+	s.mu.Unlock()
+
+	if t != nil {
+		st.Role = Leader
+		st.Holder = Holder{PID: s.candidate.PID, Hostname: s.candidate.Hostname, Since: t.since, Term: t.lease.Term()}
+	} else {
+		st.Holder, st.HolderErr = s.elector.Holder(ctx)
+	}
+	now := time.Now()
+	for _, j := range jobs {
+		st.Jobs = append(st.Jobs, j.status(now))
+	}
+	return st
+}
+
+// hook calls a hook, logging a panic instead of spreading it.
+func hook[E any](s *Scheduler, fn func(E), ev E) {
+	if fn == nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("solocron: hook panicked", "panic", r)
+		}
+	}()
+	fn(ev)
+}

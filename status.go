@@ -1,0 +1,49 @@
+package solocron
+
+import "time"
+
+// Role is this process's part in the group.
+type Role int
+
+const (
+	// Stopped: Start has not been called yet, or Stop has.
+	Stopped Role = iota
+	// Standby: contending for leadership; runs nothing.
+	Standby
+	// Leader: runs the jobs.
+	Leader
+)
+
+func (r Role) String() string {
+	switch r {
+	case Leader:
+		return "leader"
+	case Standby:
+		return "standby"
+	}
+	return "stopped"
+}
+
+// Status is a snapshot of a Scheduler.
+type Status struct {
+	Role      Role
+	Elector   string // where leadership lives, e.g. "file /home/app/.cache/solocron/api.lock"
+	Holder    Holder // the current leader, this process or another
+	HolderErr error  // why Holder is empty (ErrNoHolder when nobody leads)
+	Jobs      []JobStatus
+}
+
+// JobStatus describes one job. Run figures count the runs of this process
+// only: a standby that never led reports none.
+type JobStatus struct {
+	Name         string
+	Spec         string
+	Next         time.Time // the next tick
+	LastTick     time.Time // the tick of the last run that started here
+	LastDuration time.Duration
+	LastError    error
+	Running      bool
+	Runs         uint64 // runs finished here
+	Errors       uint64 // of them, runs that failed
+	Skips        uint64 // ticks skipped here (OnJobSkip)
+}
