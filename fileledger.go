@@ -237,8 +237,21 @@ func appendTickLine(buf []byte, kind byte, tick int64, job string) []byte {
 	buf = beginLine(buf, kind)
 	buf = strconv.AppendInt(buf, tick, 10)
 	buf = append(buf, ' ')
-	buf = strconv.AppendQuote(buf, job)
+	buf = appendQuoted(buf, job)
 	return endLine(buf, start)
+}
+
+// appendQuoted quotes s as strconv.AppendQuote does, faster for the
+// plain ASCII names that most jobs have.
+func appendQuoted(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return strconv.AppendQuote(buf, s)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
 }
 
 func appendTermLine(buf []byte, term uint64, since time.Time, c Candidate) []byte {

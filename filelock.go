@@ -171,6 +171,10 @@ func (f *FileLock) Campaign(ctx context.Context, c Candidate) (Lease, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		// The directory may have been cleaned away since NewFileLock.
+		if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
+			return nil, fmt.Errorf("solocron: cannot create the directory of lock file %s: %w", f.path, err)
+		}
 		if err := checkPathSafe(f.path); err != nil {
 			return nil, err
 		}
@@ -314,7 +318,11 @@ func (f *FileLock) lead(fl *flock.Flock, c Candidate) (*fileLease, error) {
 		_ = holder.Close()
 		return nil, err
 	}
-	ledger.compactIfLarge()
+	if err := ledger.compactIfLarge(); err != nil {
+		_ = ledger.close()
+		_ = holder.Close()
+		return nil, err
+	}
 	l := &fileLease{
 		lock:   f,
 		term:   term,

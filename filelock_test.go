@@ -113,6 +113,17 @@ func TestFileLockCreatesPrivateDirAndFile(t *testing.T) {
 	}
 }
 
+// A cache cleaner may remove the directory after NewFileLock: Campaign
+// creates it again.
+func TestFileLockRecreatesDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	f := newFileLock(t, solocron.FileLockOptions{Path: filepath.Join(dir, "app.lock")})
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	lead(t, f)
+}
+
 func TestFileLockRefusesBadPaths(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")
