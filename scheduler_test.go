@@ -15,6 +15,7 @@ import (
 
 	. "github.com/solocron/solocron"
 	"github.com/solocron/solocron/internal/clustertest"
+	"github.com/solocron/solocron/internal/testdir"
 )
 
 func TestMain(m *testing.M) {
@@ -84,7 +85,7 @@ func (r *recorder) wait(t *testing.T, what string, timeout time.Duration, cond f
 	}
 }
 
-func lockPath(t *testing.T) string { return filepath.Join(t.TempDir(), "app.lock") }
+func lockPath(t *testing.T) string { return filepath.Join(testdir.New(t), "app.lock") }
 
 // start returns a started Scheduler with a six-field parser, stopped at
 // the end of the test.
@@ -127,7 +128,13 @@ func waitRole(t *testing.T, s *Scheduler, role Role, timeout time.Duration) {
 
 func noop(context.Context) error { return nil }
 
+func isSymlink(path string) bool {
+	fi, err := os.Lstat(path)
+	return err == nil && fi.Mode()&os.ModeSymlink != 0
+}
+
 func TestAddRejectsBadInputAndKeepsJobs(t *testing.T) {
+	t.Parallel()
 	s, err := New(Options{LockPath: lockPath(t), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +199,8 @@ func TestAddRejectsBadInputAndKeepsJobs(t *testing.T) {
 }
 
 func TestNewRejectsBadOptions(t *testing.T) {
-	dir := t.TempDir()
+	t.Parallel()
+	dir := testdir.New(t)
 	file := filepath.Join(dir, "file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -202,7 +210,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	link := filepath.Join(dir, "link.lock")
-	symlinks := os.Symlink(target, link) == nil
+	symlinks := os.Symlink(target, link) == nil && isSymlink(link) // Wine fakes os.Symlink
 	elector, err := NewFileLock(FileLockOptions{Path: filepath.Join(dir, "e.lock")})
 	if err != nil {
 		t.Fatal(err)
@@ -237,6 +245,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 }
 
 func TestSpecFlavoursAndLocation(t *testing.T) {
+	t.Parallel()
 	tokyo, err := time.LoadLocation("Asia/Tokyo")
 	if err != nil {
 		t.Skipf("no time zone database: %v", err)
@@ -291,6 +300,7 @@ func TestSpecFlavoursAndLocation(t *testing.T) {
 }
 
 func TestLeaderRunsEachTickWithRunInfo(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder()
 	var runs []Run
 	var mu sync.Mutex
@@ -332,6 +342,7 @@ func TestLeaderRunsEachTickWithRunInfo(t *testing.T) {
 }
 
 func TestPanicBecomesTheRunsError(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder()
 	start(t, Options{LockPath: lockPath(t), Hooks: rec.hooks()}, Job{Name: "boom", Spec: "* * * * * *", Run: func(context.Context) error {
 		panic("kaboom")
@@ -344,6 +355,7 @@ func TestPanicBecomesTheRunsError(t *testing.T) {
 }
 
 func TestOverlappingTickIsSkippedByDefault(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder()
 	start(t, Options{LockPath: lockPath(t), Hooks: rec.hooks()}, Job{Name: "slow", Spec: "* * * * * *", Run: func(ctx context.Context) error {
 		time.Sleep(2500 * time.Millisecond)
@@ -361,6 +373,7 @@ func TestOverlappingTickIsSkippedByDefault(t *testing.T) {
 }
 
 func TestOverlappingTickIsQueuedOnRequest(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder()
 	var active, most atomic.Int32
 	start(t, Options{LockPath: lockPath(t), Hooks: rec.hooks()}, Job{Name: "slow", Spec: "* * * * * *", Overlap: OverlapQueue, Run: func(ctx context.Context) error {
@@ -389,6 +402,7 @@ func TestOverlappingTickIsQueuedOnRequest(t *testing.T) {
 }
 
 func TestTimeoutCancelsTheRun(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder()
 	start(t, Options{LockPath: lockPath(t), Hooks: rec.hooks()}, Job{Name: "stuck", Spec: "* * * * * *", Timeout: 100 * time.Millisecond, Run: func(ctx context.Context) error {
 		<-ctx.Done()
@@ -405,6 +419,7 @@ func TestTimeoutCancelsTheRun(t *testing.T) {
 }
 
 func TestStopWaitsForRunsThenHandsOver(t *testing.T) {
+	t.Parallel()
 	path := lockPath(t)
 	rec := newRecorder()
 	finished := make(chan struct{})
@@ -447,6 +462,7 @@ func TestStopWaitsForRunsThenHandsOver(t *testing.T) {
 }
 
 func TestStopDeadlineCancelsRuns(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder()
 	cancelled := make(chan time.Time, 1)
 	s := start(t, Options{LockPath: lockPath(t), Hooks: rec.hooks()}, Job{Name: "stubborn", Spec: "* * * * * *", Run: func(ctx context.Context) error {
@@ -475,6 +491,7 @@ func TestStopDeadlineCancelsRuns(t *testing.T) {
 }
 
 func TestLostLockFileCancelsRunsAtOnce(t *testing.T) {
+	t.Parallel()
 	path := lockPath(t)
 	rec := newRecorder()
 	cancelled := make(chan time.Time, 4)
@@ -513,6 +530,7 @@ func TestLostLockFileCancelsRunsAtOnce(t *testing.T) {
 }
 
 func TestRunNow(t *testing.T) {
+	t.Parallel()
 	rec := newRecorder()
 	ran := make(chan Run, 1)
 	path := lockPath(t)
@@ -544,6 +562,7 @@ func TestRunNow(t *testing.T) {
 }
 
 func TestNewLeaderRunsTheMissedTick(t *testing.T) {
+	t.Parallel()
 	path := lockPath(t)
 	// A first leader claims a tick of a job every 2 seconds, then goes away.
 	rec1 := newRecorder()

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/solocron/solocron/internal/testdir"
 )
 
 // Config describes a cluster of worker processes.
@@ -53,7 +55,7 @@ func Start(t testing.TB, cfg Config) *Cluster {
 		cfg.WorkFor = 200 * time.Millisecond
 	}
 	c := &Cluster{
-		t: t, cfg: cfg, LogPath: filepath.Join(t.TempDir(), "runs.log"),
+		t: t, cfg: cfg, LogPath: filepath.Join(testdir.New(t), "runs.log"),
 		workers: make(map[int]*worker), changed: make(chan struct{}), stops: make(map[int]time.Time),
 	}
 	t.Cleanup(c.killAll)
