@@ -124,7 +124,7 @@ func (e *Elector) Campaign(ctx context.Context, c solocron.Candidate) (solocron.
 // acquire runs one attempt. pttl is the remaining life of the other
 // holder's lease (-1 unknown) when it was not granted.
 func (e *Elector) acquire(ctx context.Context, token string, c solocron.Candidate) (got bool, term uint64, since time.Time, pttl time.Duration, err error) {
-	v, err := acquireScript.Run(ctx, e.client,
+	v, err := e.run(ctx, acquireScript,
 		[]string{e.keys.lease, e.keys.term, e.keys.holder, e.keys.ledger},
 		token, e.opt.TTL.Milliseconds(), c.PID, c.Hostname).Slice()
 	if err != nil {

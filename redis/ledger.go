@@ -112,7 +112,7 @@ func (l *lease) Claim(ctx context.Context, claims []solocron.Claim) ([]bool, err
 		}
 		args = append(args, c.Job, us, retry)
 	}
-	reply, err := claimScript.Run(ctx, l.e.client,
+	reply, err := l.e.run(ctx, claimScript,
 		[]string{l.e.keys.lease, l.e.keys.term, l.e.keys.ledger, l.e.keys.reply}, args...).Text()
 	if err != nil {
 		return nil, l.fenced("claim", err)
@@ -144,6 +144,6 @@ func (l *lease) Complete(ctx context.Context, done []solocron.Claim) error {
 		}
 		args = append(args, c.Job, us)
 	}
-	err := completeScript.Run(ctx, l.e.client, []string{l.e.keys.lease, l.e.keys.term, l.e.keys.ledger}, args...).Err()
+	err := l.e.run(ctx, completeScript, []string{l.e.keys.lease, l.e.keys.term, l.e.keys.ledger}, args...).Err()
 	return l.fenced("complete", err)
 }

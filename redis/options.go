@@ -60,6 +60,17 @@ type Options struct {
 	// Standbys also wake when the lease is released (pub/sub) and when it
 	// is due to expire. Default 500ms.
 	PollInterval time.Duration
+
+	// Replicas, when above 0, makes every acquisition, claim and
+	// completion wait (WAIT) until that many replicas have it, so that a
+	// failover to one of them keeps the lease, the term and the ledger.
+	// A claim not acknowledged within ReplicaTimeout fails with
+	// ErrNotReplicated and its ticks do not run (at most once). Not with
+	// a ClusterClient.
+	Replicas int
+	// ReplicaTimeout bounds each WAIT. Default RenewInterval/2, at most
+	// RenewInterval.
+	ReplicaTimeout time.Duration
 }
 
 // withDefaults fills zero fields and validates the timing; the error names
@@ -103,6 +114,25 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.PollInterval < 0 {
 		return o, fmt.Errorf("solocron/redis: Options.PollInterval %v must be positive", o.PollInterval)
+	}
+	return o.replicaDefaults()
+}
+
+func (o Options) replicaDefaults() (Options, error) {
+	if o.Replicas < 0 {
+		return o, fmt.Errorf("solocron/redis: Options.Replicas %d must not be negative", o.Replicas)
+	}
+	if o.Replicas == 0 {
+		return o, nil
+	}
+	if _, ok := o.Client.(*goredis.ClusterClient); ok {
+		return o, errors.New("solocron/redis: Options.Replicas is not supported with a ClusterClient")
+	}
+	if o.ReplicaTimeout == 0 {
+		o.ReplicaTimeout = o.RenewInterval / 2
+	}
+	if o.ReplicaTimeout < time.Millisecond || o.ReplicaTimeout > o.RenewInterval {
+		return o, fmt.Errorf("solocron/redis: Options.ReplicaTimeout %v must be between 1ms and RenewInterval (%v)", o.ReplicaTimeout, o.RenewInterval)
 	}
 	return o, nil
 }

@@ -22,6 +22,8 @@ func TestOptionsValidation(t *testing.T) {
 		{"negative renew", Options{URL: u, App: "a", RenewInterval: -time.Second}, "RenewInterval"},
 		{"margin too big", Options{URL: u, App: "a", TTL: time.Second, Margin: 600 * time.Millisecond}, "Margin"},
 		{"negative poll", Options{URL: u, App: "a", PollInterval: -time.Millisecond}, "PollInterval"},
+		{"negative replicas", Options{URL: u, App: "a", Replicas: -1}, "Options.Replicas -1"},
+		{"replica timeout", Options{URL: u, App: "a", Replicas: 1, ReplicaTimeout: 5 * time.Second}, "ReplicaTimeout 5s must be between 1ms and RenewInterval"},
 		{"scheme", Options{URL: "http://127.0.0.1/", App: "a"}, `scheme "http"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

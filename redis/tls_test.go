@@ -13,7 +13,6 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,30 +24,19 @@ import (
 // TestTLS starts a second, TLS-only redis-server with a certificate from a
 // CA made here, and campaigns over rediss://.
 func TestTLS(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server is not on PATH")
-		}
-		t.Skip("redis-server is not on PATH; install redis-server to test rediss://")
-	}
 	dir := t.TempDir()
 	pool := writeCerts(t, dir)
 	port := freePort(t)
-	srv := exec.Command(bin, "--port", "0", "--tls-port", fmt.Sprint(port),
+	spawnRedis(t, dir, "--port", "0", "--tls-port", fmt.Sprint(port),
 		"--tls-cert-file", filepath.Join(dir, "server.crt"), "--tls-key-file", filepath.Join(dir, "server.key"),
-		"--tls-ca-cert-file", filepath.Join(dir, "ca.crt"), "--tls-auth-clients", "no",
-		"--save", "", "--appendonly", "no", "--dir", dir, "--bind", "127.0.0.1")
-	if err := srv.Start(); err != nil {
-		t.Fatalf("start TLS redis-server: %v", err)
-	}
-	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+		"--tls-ca-cert-file", filepath.Join(dir, "ca.crt"), "--tls-auth-clients", "no")
 
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	e := newElector(t, fast(Options{URL: "rediss://" + addr + "/0", App: "tls", TLSConfig: &tls.Config{RootCAs: pool}}))
 	var l solocron.Lease
+	var err error
 	for l == nil { // the server needs a moment to listen
 		short, stop := context.WithTimeout(ctx, time.Second)
 		l, err = e.Campaign(short, solocron.Candidate{PID: 1, Hostname: "tls"})
@@ -72,15 +60,6 @@ func TestTLS(t *testing.T) {
 	if _, err := untrusted.Holder(ctx); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("Holder over TLS without the CA: %v, want a certificate error", err)
 	}
-}
-
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // writeCerts writes ca.crt, server.crt and server.key (for 127.0.0.1) to
