@@ -119,7 +119,7 @@ func (l *lease) lose(cause error) {
 	close(l.lost)
 	l.mu.Unlock()
 	l.cancel()
-	go l.s.close(context.Background())
+	go l.s.close()
 }
 
 // current fails with ErrNotLeader once the term has ended here or its
@@ -157,7 +157,7 @@ func (l *lease) Release(ctx context.Context) error {
 	l.mu.Lock()
 	if l.ended {
 		l.mu.Unlock()
-		l.s.close(ctx)
+		l.s.close()
 		return nil
 	}
 	l.ended, l.released = true, true
@@ -169,7 +169,7 @@ func (l *lease) Release(ctx context.Context) error {
 		return err
 	})
 	l.cancel()
-	l.s.close(ctx)
+	l.s.close()
 	if err != nil {
 		// The session is closed either way, and with it the lock: the
 		// next holder of the lock takes the row at once, and Holder

@@ -54,28 +54,35 @@ func (l *lease) Records(ctx context.Context, jobs []string) (map[string]solocron
 	return out, nil
 }
 
-// Claim claims ticks for several jobs in one statement.
+// Claim claims ticks for several jobs in one round trip. A batch that
+// names a job more than once (a catch-up of several missed ticks) is
+// claimed in rounds, each naming a job once, in the order given; the
+// rounds go in one pipeline, in one transaction.
 func (l *lease) Claim(ctx context.Context, claims []solocron.Claim) ([]bool, error) {
 	if err := l.current(); err != nil {
 		return nil, err
 	}
-	jobs, ticks := make([]string, len(claims)), make([]time.Time, len(claims))
-	var retry []string
-	seen := make(map[string]bool, len(claims))
-	for i, c := range claims {
-		if seen[c.Job] {
-			return nil, fmt.Errorf("solocron/postgres: claim: job %q appears twice in one batch", c.Job)
-		}
-		seen[c.Job] = true
-		jobs[i], ticks[i] = c.Job, c.Tick.Truncate(time.Microsecond)
-		if c.Retry {
-			retry = append(retry, c.Job)
-		}
-	}
-	var current bool
-	var granted []string
+	rounds := claimRounds(claims)
+	out := make([]bool, len(claims))
+	current := true
 	err := l.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
-		return c.QueryRow(ctx, l.e.sql.claim, l.e.opt.App, int64(l.term), jobs, ticks, retry).Scan(&current, &granted)
+		b := &pgx.Batch{}
+		for _, r := range rounds {
+			jobs, ticks, retry := claimArgs(claims, r)
+			b.Queue(l.e.sql.claim, l.e.opt.App, int64(l.term), jobs, ticks, retry)
+		}
+		br := c.SendBatch(ctx, b)
+		for _, r := range rounds {
+			var ok bool
+			var granted []string
+			if err := br.QueryRow().Scan(&ok, &granted); err != nil {
+				_ = br.Close()
+				return err
+			}
+			current = current && ok
+			markGranted(out, claims, r, granted)
+		}
+		return br.Close()
 	})
 	if err != nil {
 		return nil, l.fail("claim", err)
@@ -83,15 +90,46 @@ func (l *lease) Claim(ctx context.Context, claims []solocron.Claim) ([]bool, err
 	if !current {
 		return nil, l.fenced()
 	}
-	ok := make(map[string]bool, len(granted))
-	for _, j := range granted {
-		ok[j] = true
-	}
-	out := make([]bool, len(claims))
-	for i, c := range claims {
-		out[i] = ok[c.Job]
-	}
 	return out, nil
+}
+
+// claimRounds splits a batch into rounds that name each job once: the
+// n-th claim of a job goes in round n. Usually there is one round.
+func claimRounds(claims []solocron.Claim) [][]int {
+	seen := make(map[string]int, len(claims))
+	var rounds [][]int
+	for i, c := range claims {
+		n := seen[c.Job]
+		seen[c.Job] = n + 1
+		if n == len(rounds) {
+			rounds = append(rounds, nil)
+		}
+		rounds[n] = append(rounds[n], i)
+	}
+	return rounds
+}
+
+// markGranted sets out[i] for the claims at idx whose job was granted.
+func markGranted(out []bool, claims []solocron.Claim, idx []int, granted []string) {
+	set := make(map[string]bool, len(granted))
+	for _, j := range granted {
+		set[j] = true
+	}
+	for _, i := range idx {
+		out[i] = set[claims[i].Job]
+	}
+}
+
+// claimArgs are the claim statement's arrays for the claims at idx.
+func claimArgs(claims []solocron.Claim, idx []int) (jobs []string, ticks []time.Time, retry []string) {
+	jobs, ticks = make([]string, len(idx)), make([]time.Time, len(idx))
+	for k, i := range idx {
+		jobs[k], ticks[k] = claims[i].Job, claims[i].Tick.Truncate(time.Microsecond)
+		if claims[i].Retry {
+			retry = append(retry, claims[i].Job)
+		}
+	}
+	return jobs, ticks, retry
 }
 
 // Complete records that claimed ticks finished.

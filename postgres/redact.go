@@ -15,12 +15,20 @@ func urlSecrets(raw string) []string {
 		if p, ok := u.User.Password(); ok {
 			secrets = append(secrets, p)
 		}
-	} else if i := strings.Index(raw, "://"); i >= 0 {
-		// url.Parse refused it: take what lies between ':' and the last '@'.
+	}
+	// As written, percent-escapes and all; also when url.Parse refused
+	// it: what lies between ':' and the last '@' of the authority.
+	if i := strings.Index(raw, "://"); i >= 0 {
 		rest := raw[i+3:]
+		if j := strings.IndexAny(rest, "/?"); j >= 0 && strings.LastIndex(rest[:j], "@") >= 0 {
+			rest = rest[:j]
+		}
 		if at := strings.LastIndex(rest, "@"); at >= 0 {
 			if _, pass, ok := strings.Cut(rest[:at], ":"); ok {
-				secrets = append(secrets, pass, url.QueryEscape(pass))
+				secrets = append(secrets, pass)
+				if p, err := url.PathUnescape(pass); err == nil {
+					secrets = append(secrets, p)
+				}
 			}
 		}
 	}

@@ -22,13 +22,7 @@ const testSchema = "solocron_test"
 
 func testURL(t testing.TB) string {
 	t.Helper()
-	url := os.Getenv("SOLOCRON_POSTGRES_URL")
-	if url == "" {
-		url = defaultTestURL
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, url)
+	url, err := reachServer()
 	if err != nil {
 		msg := fmt.Sprintf("no PostgreSQL server for the tests (SOLOCRON_POSTGRES_URL, default %s): %v\n"+
 			"start one with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
@@ -38,8 +32,29 @@ func testURL(t testing.TB) string {
 		}
 		t.Skip(msg)
 	}
-	_ = c.Close(ctx)
 	return url
+}
+
+// testServer reports whether the test server is reachable, for tests that
+// use it only in part.
+func testServer(t testing.TB) bool {
+	_, err := reachServer()
+	return err == nil
+}
+
+func reachServer() (string, error) {
+	url := os.Getenv("SOLOCRON_POSTGRES_URL")
+	if url == "" {
+		url = defaultTestURL
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return url, err
+	}
+	_ = c.Close(ctx)
+	return url, nil
 }
 
 // testOptions gives each test its own App and tables, dropped at the end,

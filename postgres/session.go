@@ -22,6 +22,8 @@ type session struct {
 	done chan struct{} // closed when the session has ended
 	err  error         // why it ended; set before done is closed
 
+	closeConn sync.Once
+
 	mu      sync.Mutex
 	pending int                // requests announced but not yet taken
 	wake    context.CancelFunc // interrupts the idle read; nil while busy
@@ -76,8 +78,8 @@ func (s *session) ended() (bool, error) {
 }
 
 // close ends the session and closes the connection, which releases the
-// advisory lock on the server.
-func (s *session) close(ctx context.Context) {
+// advisory lock on the server. It may be called more than once, at once.
+func (s *session) close() {
 	s.mu.Lock()
 	s.stopped = true
 	if s.wake != nil {
@@ -85,7 +87,7 @@ func (s *session) close(ctx context.Context) {
 	}
 	s.mu.Unlock()
 	<-s.done
-	_ = s.conn.Close(ctx)
+	s.closeConn.Do(func() { closeQuietly(s.conn) })
 }
 
 func (s *session) run() {
