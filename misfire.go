@@ -26,7 +26,7 @@ func planCatchUp(j *job, last, done, now time.Time) catchUp {
 	if j.AtLeastOnce && done.Before(last) {
 		c.runs = append(c.runs, Run{Job: j.Name, Tick: last, Retry: true})
 	}
-	c.next = j.sched.Next(latest(now, last))
+	c.next = continueAfter(j.sched, last, latest(now, last))
 	first := j.sched.Next(last)
 	if first.IsZero() || first.After(now) {
 		return c // nothing was missed
@@ -43,12 +43,12 @@ func planCatchUp(j *job, last, done, now time.Time) catchUp {
 			c.skipped = append(c.skipped, Run{Job: j.Name, Tick: first})
 		}
 	case MisfireRunOnce:
-		if t := latestTick(j.sched, from, now); !t.IsZero() {
+		if t := latestTick(j.sched, last, from, now); !t.IsZero() {
 			c.runs = append(c.runs, Run{Job: j.Name, Tick: t})
 		}
 	case MisfireRunAll:
 		var ticks []time.Time
-		for t, n := j.sched.Next(from), 0; !t.IsZero() && !t.After(now) && n < maxCatchUpScan; t, n = j.sched.Next(t), n+1 {
+		for t, n := continueAfter(j.sched, last, from), 0; !t.IsZero() && !t.After(now) && n < maxCatchUpScan; t, n = j.sched.Next(t), n+1 {
 			ticks = append(ticks, t)
 		}
 		if over := len(ticks) - j.MaxCatchUp; over > 0 {
@@ -62,10 +62,33 @@ func planCatchUp(j *job, last, done, now time.Time) catchUp {
 	return c
 }
 
+// continueAfter returns the first tick of s after t. An @every schedule
+// counts from its previous tick, so its series goes on from the last
+// claimed tick: restarting it at a takeover would stretch an interval or
+// skip a tick.
+func continueAfter(s cron.Schedule, last, t time.Time) time.Time {
+	every, ok := s.(cron.ConstantDelaySchedule)
+	if !ok {
+		return s.Next(t)
+	}
+	first := s.Next(last)
+	if first.After(t) {
+		return first
+	}
+	return first.Add((t.Sub(first)/every.Delay + 1) * every.Delay)
+}
+
 // latestTick returns the last tick t of s with after < t <= now, or the zero
-// time. It probes backwards from now in doubling steps so that a long outage
-// costs a few Next calls rather than one per missed tick.
-func latestTick(s cron.Schedule, after, now time.Time) time.Time {
+// time (ticks of @every schedules continue from last). It probes backwards
+// from now in doubling steps so that a long outage costs a few Next calls
+// rather than one per missed tick.
+func latestTick(s cron.Schedule, last, after, now time.Time) time.Time {
+	if every, ok := s.(cron.ConstantDelaySchedule); ok {
+		if t := continueAfter(s, last, now).Add(-every.Delay); t.After(after) {
+			return t
+		}
+		return time.Time{}
+	}
 	for d := time.Second; ; d *= 2 {
 		from := now.Add(-d)
 		if d > maxProbe || !from.After(after) {

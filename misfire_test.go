@@ -57,6 +57,10 @@ func TestPlanCatchUp(t *testing.T) {
 		{"at least once: unfinished tick first", Job{Spec: "0 * * * * *", AtLeastOnce: true}, at(11, 59, 0), at(11, 58, 0), []string{"11:59:00 retry", "12:00:00"}, nil, at(12, 1, 0)},
 		{"at least once: finished", Job{Spec: "0 * * * * *", AtLeastOnce: true}, at(12, 0, 0), at(12, 0, 0), nil, nil, at(12, 1, 0)},
 		{"exactly once never retries", Job{Spec: "0 * * * * *"}, at(12, 0, 0), at(11, 0, 0), nil, nil, at(12, 1, 0)},
+		{"every: the series goes on after a takeover", Job{Spec: "@every 2s"}, at(12, 0, 29), at(12, 0, 29), nil, nil, at(12, 0, 31)},
+		{"every: a takeover just before a tick", Job{Spec: "@every 20s"}, at(12, 0, 20), at(12, 0, 20), nil, nil, at(12, 0, 40)},
+		{"every: missed ticks keep the phase", Job{Spec: "@every 7s"}, at(12, 0, 2), at(12, 0, 2), []string{"12:00:30"}, nil, at(12, 0, 37)},
+		{"every: run all keeps the phase", Job{Spec: "@every 7s", Misfire: MisfireRunAll}, at(12, 0, 2), at(12, 0, 2), []string{"12:00:09", "12:00:16", "12:00:23", "12:00:30"}, nil, at(12, 0, 37)},
 		{"ledger ahead of this clock", Job{Spec: "0 * * * * *"}, at(12, 5, 0), at(12, 5, 0), nil, nil, at(12, 6, 0)},
 	}
 	for _, tc := range cases {
