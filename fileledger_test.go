@@ -14,10 +14,20 @@ import (
 
 var ledgerTick = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
+// tempDir: see filelock_test.go (a test package of its own).
+func tempDir(t testing.TB) string {
+	dir, err := os.MkdirTemp("", "solocron-ledger-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
+
 // ledgerLock is a fresh FileLock in a temporary directory.
 func ledgerLock(t testing.TB, sync bool) *FileLock {
 	t.Helper()
-	f, err := NewFileLock(FileLockOptions{Path: filepath.Join(t.TempDir(), "app.lock"), Sync: sync})
+	f, err := NewFileLock(FileLockOptions{Path: filepath.Join(tempDir(t), "app.lock"), Sync: sync})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +166,7 @@ func TestFileLedgerJobNames(t *testing.T) {
 func TestFileLedgerCompaction(t *testing.T) {
 	defer func(n int64) { ledgerCompactMin = n }(ledgerCompactMin)
 	ledgerCompactMin = 0
-	const jobs, rounds, terms = 10, 200, 5
+	const jobs, rounds, terms = 10, 40, 5
 	f := ledgerLock(t, false)
 	var lastTerm uint64
 	var tick time.Time
