@@ -78,7 +78,7 @@ type fileLedger struct {
 // openFileLedger opens the ledger and replays it, cutting off a torn
 // last record.
 func openFileLedger(path string, sync bool) (*fileLedger, error) {
-	file, err := openPrivate(path, os.O_RDWR|os.O_CREATE|os.O_APPEND)
+	file, err := openPrivate(path, os.O_RDWR|os.O_CREATE|ledgerAppend)
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +374,13 @@ func (g *fileLedger) write(buf []byte, lines int) error {
 	if err := g.checkSole(g.size); err != nil {
 		return err
 	}
-	n, err := g.file.Write(buf)
+	var n int
+	var err error
+	if ledgerAppend != 0 {
+		n, err = g.file.Write(buf)
+	} else {
+		n, err = g.file.WriteAt(buf, g.size)
+	}
 	if err == nil && g.sync {
 		err = g.file.Sync()
 	}
@@ -459,7 +465,7 @@ func (g *fileLedger) compact() error {
 	if renamed == nil && g.sync {
 		renamed = syncDir(filepath.Dir(g.path))
 	}
-	file, err := openPrivate(g.path, os.O_RDWR|os.O_APPEND)
+	file, err := openPrivate(g.path, os.O_RDWR|ledgerAppend)
 	if err != nil {
 		return fmt.Errorf("solocron: reopen ledger %s after compaction: %w (%w)", g.path, err, errLedgerUnusable)
 	}

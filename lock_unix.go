@@ -13,6 +13,10 @@ import (
 // element, so a link planted after our Lstat still cannot redirect us.
 const noFollow = syscall.O_NOFOLLOW
 
+// ledgerAppend makes every ledger write land at the end of the file, so
+// that a second writer's records are never overwritten, only detected.
+const ledgerAppend = os.O_APPEND
+
 // checkOwner refuses a file that another user owns: in a shared
 // directory a planted file would let its owner read the ledger or hold
 // the lock (or the holder file) forever.

@@ -14,6 +14,13 @@ import (
 // could be planted; the per-user default directory is the defence.
 const noFollow = 0
 
+// ledgerAppend is 0 on Windows: Go opens an O_APPEND file without
+// FILE_WRITE_DATA, and then SetEndOfFile (cutting a torn record off) and
+// FlushFileBuffers (Sync) are denied. The ledger writes at the end it
+// tracks instead; the size checks around each write still detect a second
+// writer, unless its records were shorter than ours and wholly overwritten.
+const ledgerAppend = 0
+
 // checkOwner does nothing on Windows: the file's owner is a security
 // descriptor, not a uid, and the default directory (under
 // %LocalAppData%) is already private to the user by its ACL. A lock
