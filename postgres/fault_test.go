@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -227,4 +228,42 @@ func TestClaimOfAnOldTermIsRefusedByTheServer(t *testing.T) {
 	if !claimed.Equal(tick) {
 		t.Fatalf("ledger claimed = %v after a refused claim, want %v", claimed, tick)
 	}
+}
+
+// A standby whose role may not end the stale session of a partitioned
+// leader says so, rather than waiting in silence.
+func TestStandbyWithoutSignalRightSaysSo(t *testing.T) {
+	t.Parallel()
+	o := faultOptions(t)
+	p, po := proxied(t, o)
+	campaignOrFail(t, mustNew(t, po), 1) // as a superuser
+	role := "solocron_nosignal_" + o.LeaseTable[len("lease_"):]
+	tb := newTables(o)
+	sqlExec(t, o.URL, `CREATE ROLE `+role+` LOGIN`)
+	t.Cleanup(func() {
+		sqlExec(t, o.URL, `DROP OWNED BY `+role)
+		sqlExec(t, o.URL, `DROP ROLE `+role)
+	})
+	sqlExec(t, o.URL, `GRANT USAGE ON SCHEMA `+tb.schema+` TO `+role)
+	sqlExec(t, o.URL, `GRANT SELECT, INSERT, UPDATE ON `+tb.lease+`, `+tb.ledger+` TO `+role)
+	u, err := url.Parse(o.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	so := o
+	so.URL = u.String()
+
+	p.partition()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l, err := mustNew(t, so).Campaign(ctx, solocron.Candidate{PID: 2, Hostname: "standby"})
+	if err == nil {
+		_ = l.Release(ctx)
+		t.Fatal("a standby without the right to end the stale session took over")
+	}
+	if !strings.Contains(err.Error(), "pg_signal_backend") {
+		t.Fatalf("Campaign: %v; want an error naming the missing right", err)
+	}
+	t.Logf("Campaign: %v", err)
 }

@@ -18,7 +18,17 @@ import (
 // so that a measurement starts with the standby really blocked.
 func waitForWaiter(t *testing.T, o Options, n int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	for start := time.Now(); waiters(t, o) < n; time.Sleep(2 * time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("%d sessions did not wait for the lock within 10s", n)
+		}
+	}
+}
+
+// waiters counts the sessions waiting for the App's advisory lock.
+func waiters(t *testing.T, o Options) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := pgx.Connect(ctx, o.URL)
 	if err != nil {
@@ -26,18 +36,13 @@ func waitForWaiter(t *testing.T, o Options, n int) {
 	}
 	defer c.Close(ctx)
 	classid, objid := lockID(lockKey(o))
-	for {
-		var waiting int
-		err := c.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-			AND classid = $1::oid AND objid = $2::oid AND objsubid = 1`, classid, objid).Scan(&waiting)
-		if err != nil {
-			t.Fatalf("waiting for the standby to wait: %v", err)
-		}
-		if waiting >= n {
-			return
-		}
-		time.Sleep(2 * time.Millisecond)
+	var n int
+	err = c.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+		AND classid = $1::oid AND objid = $2::oid AND objsubid = 1`, classid, objid).Scan(&n)
+	if err != nil {
+		t.Fatalf("counting lock waiters: %v", err)
 	}
+	return n
 }
 
 // A leader frozen past its lease (SIGSTOP) is replaced; once it runs

@@ -34,15 +34,14 @@ func newStatements(t tables) statements {
 			JOIN pg_settings p ON p.name = s.name`,
 
 		// wait prepares a standby's wait for the lock ($2, $3 the key,
-		// $4 TTL in ms). If
-		// the lease row's deadline has passed while a session still holds
-		// the lock, that session belongs to a leader that stopped
-		// renewing (partitioned, frozen): it is terminated, which frees
-		// the lock. Only the session the row names is terminated, or any
-		// holder once the row is a TTL past its deadline (a process that
-		// took the lock and froze before writing the row). lock_timeout
-		// is set to end the wait when the row's deadline comes, to look
-		// again.
+		// $4 TTL in ms). If the lease row's deadline has passed while a
+		// session still holds the lock, that session belongs to a leader
+		// that stopped renewing (partitioned, frozen) and so stopped
+		// acting: it is terminated, which frees the lock. Only the
+		// session the row names is, or any holder once the row is a TTL
+		// past its deadline (a process that took the lock and froze
+		// before writing the row). lock_timeout is set so that the wait
+		// ends when the row's deadline comes, to look again.
 		wait: fmt.Sprintf(`WITH r AS (
 				SELECT (SELECT deadline FROM %[1]s WHERE app = $1) AS deadline,
 					(SELECT backend FROM %[1]s WHERE app = $1) AS backend

@@ -1,0 +1,81 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/solocron/solocron"
+)
+
+// The leader renews while it leads: a lease outlives its TTL many times.
+func TestLeaseIsRenewed(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	o.TTL = time.Second // Margin 200ms, RenewInterval 333ms
+	l := campaignOrFail(t, mustNew(t, o), 1)
+	select {
+	case <-l.Lost():
+		t.Fatalf("lost a renewed lease: %v", l.Err())
+	case <-time.After(3500 * time.Millisecond):
+	}
+	if d := time.Until(dbDeadline(t, o)); d < 300*time.Millisecond {
+		t.Fatalf("the lease row ends in %v: not renewed", d)
+	}
+	claimGranted(t, l, time.Now())
+}
+
+// Holder shows the leader, and nobody once the leader's session is gone,
+// although its row's deadline is still in the future.
+func TestHolderIgnoresADeadSession(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	e := mustNew(t, o)
+	c := startChild(t, "lead", o)
+	c.expect(t, "leading", 15*time.Second)
+	h, err := e.Holder(context.Background())
+	if err != nil || h.PID != c.cmd.Process.Pid || h.Hostname != "child" || h.Term == 0 {
+		t.Fatalf("Holder = %+v, %v; want the child, pid %d", h, err, c.cmd.Process.Pid)
+	}
+	if err := c.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.cmd.Wait()
+	if d := time.Until(dbDeadline(t, o)); d < 5*time.Second {
+		t.Fatalf("the dead leader's row ends in %v; the test needs it in the future", d)
+	}
+	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		_, err := e.Holder(context.Background())
+		if errors.Is(err, solocron.ErrNoHolder) {
+			break
+		}
+		if time.Since(start) > 2*time.Second {
+			t.Fatalf("Holder 2s after the leader was killed: %v, want ErrNoHolder", err)
+		}
+	}
+}
+
+// A cancelled Campaign leaves no session waiting for the lock on the
+// server (it would be granted the lock with nobody to use it).
+func TestCancelledCampaignLeavesNoWaiter(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	campaignOrFail(t, mustNew(t, o), 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	got := make(chan error, 1)
+	go func() {
+		_, err := mustNew(t, o).Campaign(ctx, solocron.Candidate{PID: 2, Hostname: "b"})
+		got <- err
+	}()
+	waitForWaiter(t, o, 1)
+	cancel()
+	if err := <-got; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Campaign: %v, want context.Canceled", err)
+	}
+	for start := time.Now(); waiters(t, o) > 0; time.Sleep(10 * time.Millisecond) {
+		if time.Since(start) > 2*time.Second {
+			t.Fatal("a cancelled Campaign still waits for the lock on the server after 2s")
+		}
+	}
+}
