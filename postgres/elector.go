@@ -161,11 +161,10 @@ func (e *Elector) campaign(ctx context.Context, c *pgx.Conn, cand solocron.Candi
 	}
 	start := time.Now()
 	var term int64
-	var since time.Time
-	if err := c.QueryRow(ctx, e.sql.take, e.opt.App, cand.Hostname, cand.PID, ttl).Scan(&term, &since); err != nil {
+	if err := c.QueryRow(ctx, e.sql.take, e.opt.App, cand.Hostname, cand.PID, ttl).Scan(&term); err != nil {
 		return nil, err
 	}
-	return newLease(e, startSession(c), uint64(term), since.UTC(), start), nil
+	return newLease(e, startSession(c), uint64(term), start), nil
 }
 
 // pgCode is the SQLSTATE of a server error, or "".

@@ -15,10 +15,9 @@ import (
 // lease is one term: the advisory lock held by its session and the lease
 // row that carries the term.
 type lease struct {
-	e     *Elector
-	s     *session
-	term  uint64
-	since time.Time
+	e    *Elector
+	s    *session
+	term uint64
 
 	ctx    context.Context // ends with the term: aborts statements in flight
 	cancel context.CancelFunc
@@ -32,12 +31,14 @@ type lease struct {
 	err      error
 }
 
-func newLease(e *Elector, s *session, term uint64, since, start time.Time) *lease {
-	l := &lease{e: e, s: s, term: term, since: since, lost: make(chan struct{})}
+// newLease starts a term whose row was written by a statement sent at
+// start.
+func newLease(e *Elector, s *session, term uint64, start time.Time) *lease {
+	l := &lease{e: e, s: s, term: term, lost: make(chan struct{})}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.valid = start.Add(e.opt.TTL - e.opt.Margin)
 	l.expiry = time.AfterFunc(time.Until(l.valid), func() {
-		l.lose(fmt.Errorf("lease not renewed since %v before its end", e.opt.TTL-e.opt.Margin))
+		l.lose(fmt.Errorf("no renewal succeeded for TTL - Margin = %v: stopping before the lease row can expire", e.opt.TTL-e.opt.Margin))
 	})
 	go l.keep()
 	return l

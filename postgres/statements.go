@@ -75,7 +75,7 @@ func newStatements(t tables) statements {
 			FROM async
 			ON CONFLICT (app) DO UPDATE SET term = r.term + 1, host = excluded.host, pid = excluded.pid,
 				since = excluded.since, deadline = excluded.deadline, backend = excluded.backend
-			RETURNING term, since`, t.lease),
+			RETURNING term`, t.lease),
 
 		// $3 TTL in ms.
 		renew: fmt.Sprintf(`UPDATE %s SET deadline = now() + $3::float8 * interval '1 millisecond'
