@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,20 +24,9 @@ const startServer = `redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6
 
 func serverURL(t testing.TB) string {
 	t.Helper()
-	url := os.Getenv("SOLOCRON_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	o, err := goredis.ParseURL(url)
+	url, err := reachable()
 	if err != nil {
-		t.Fatalf("SOLOCRON_REDIS_URL: %v", redact(err, urlSecrets(url)))
-	}
-	c := goredis.NewClient(o)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		msg := "no Redis server at " + o.Addr + " (" + redact(err, urlSecrets(url)).Error() + "); start one with\n  " + startServer + "\nor set SOLOCRON_REDIS_URL"
+		msg := err.Error() + "; start one with\n  " + startServer + "\nor set SOLOCRON_REDIS_URL"
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
@@ -43,6 +34,27 @@ func serverURL(t testing.TB) string {
 	}
 	return url
 }
+
+// reachable pings the server once per test binary.
+var reachable = sync.OnceValues(func() (string, error) {
+	url := os.Getenv("SOLOCRON_REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	o, err := goredis.ParseURL(url)
+	if err != nil {
+		return "", fmt.Errorf("SOLOCRON_REDIS_URL: %v", redact(err, urlSecrets(url)))
+	}
+	o.MaxRetries = -1
+	c := goredis.NewClient(o)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		return "", fmt.Errorf("no Redis server at %s (%v)", o.Addr, redact(err, urlSecrets(url)))
+	}
+	return url, nil
+})
 
 // admin is a plain client for the test's own inspection and cleanup.
 func admin(t testing.TB, url string) *goredis.Client {
