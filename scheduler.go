@@ -34,9 +34,13 @@ var (
 	ErrJobRunning = errors.New("solocron: job is running")
 )
 
-// releaseTimeout bounds giving leadership up at Stop, even past Stop's
-// deadline: a standby must not wait for a lease to expire.
-const releaseTimeout = 2 * time.Second
+const (
+	// releaseTimeout bounds giving leadership up at Stop, even past Stop's
+	// deadline: a standby must not wait for a lease to expire.
+	releaseTimeout = 2 * time.Second
+	// lostRunsGrace bounds the wait for runs cancelled by lost leadership.
+	lostRunsGrace = time.Second
+)
 
 type lifecycle int
 
@@ -229,6 +233,11 @@ func (s *Scheduler) lead(lease Lease) (stopping bool) {
 		s.drain(t)
 	} else {
 		t.cancel() // leadership is gone: runs must stop at once
+		// Give the cancelled runs a moment to return, so that a term this
+		// process may win next does not find its jobs still running.
+		ctx, cancel := context.WithTimeout(context.Background(), lostRunsGrace)
+		t.wait(ctx)
+		cancel()
 	}
 	relCtx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 	if err := lease.Release(relCtx); err != nil {
@@ -259,14 +268,7 @@ func (s *Scheduler) drain(t *term) {
 	s.mu.Lock()
 	ctx := s.stopCtx
 	s.mu.Unlock()
-	finished := make(chan struct{})
-	go func() {
-		t.runs.Wait()
-		close(finished)
-	}()
-	select {
-	case <-finished:
-	case <-ctx.Done():
+	if !t.wait(ctx) {
 		s.mu.Lock()
 		s.stopErr = ctx.Err()
 		s.mu.Unlock()

@@ -3,6 +3,7 @@ package solocron_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -614,7 +615,81 @@ func TestCluster(t *testing.T) {
 			t.Logf("leader %d, then %d after the lock file was removed", old, pid)
 		}
 	})
+	t.Run("LockFileReplaced", func(t *testing.T) {
+		for i := range 2 {
+			old, _, _ := c.Leader(5 * time.Second)
+			other := fmt.Sprintf("%s.new%d", path, i)
+			if err := os.WriteFile(other, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			clustertest.SleepUntilBeforeTick(400 * time.Millisecond)
+			if err := os.Rename(other, path); err != nil {
+				t.Skipf("cannot rename over a held lock file here: %v", err)
+			}
+			time.Sleep(1500 * time.Millisecond)
+			pid, _, _ := c.Leader(5 * time.Second)
+			t.Logf("leader %d, then %d after the lock file was replaced", old, pid)
+		}
+	})
 	time.Sleep(1500 * time.Millisecond)
 	c.StopAll()
 	c.CheckExactlyOnce(6)
+}
+
+func TestLostTickRunsAgainOnlyForAtLeastOnceJobs(t *testing.T) {
+	t.Parallel()
+	path := lockPath(t)
+	rec := newRecorder()
+	// Each job's first run hangs until leadership is lost; later runs return.
+	hangOnce := func() func(context.Context) error {
+		var hung atomic.Bool
+		return func(ctx context.Context) error {
+			if hung.CompareAndSwap(false, true) {
+				<-ctx.Done()
+				return ctx.Err()
+			}
+			return nil
+		}
+	}
+	start(t, Options{LockPath: path, Hooks: rec.hooks()},
+		Job{Name: "exactly-once", Spec: "* * * * * *", Run: hangOnce()},
+		Job{Name: "at-least-once", Spec: "* * * * * *", Run: hangOnce(), AtLeastOnce: true})
+	rec.wait(t, "both jobs running", 5*time.Second, func() bool { return len(rec.started) >= 2 })
+	if err := os.Remove(path); err != nil {
+		t.Skipf("cannot remove a held lock file here: %v", err)
+	}
+	rec.wait(t, "leading again", 5*time.Second, func() bool { return len(rec.leading) >= 2 })
+	rec.wait(t, "runs in the new term", 5*time.Second, func() bool {
+		n := 0
+		for _, e := range rec.started {
+			if e.Term == rec.leading[1].Term {
+				n++
+			}
+		}
+		return n >= 2
+	})
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	first := map[string]time.Time{}
+	for _, e := range rec.started {
+		if e.Term == rec.leading[0].Term {
+			if _, ok := first[e.Job]; !ok {
+				first[e.Job] = e.Tick
+			}
+			continue
+		}
+		again := e.Tick.Equal(first[e.Job])
+		switch e.Job {
+		case "at-least-once":
+			if !again || !e.Retry {
+				t.Fatalf("at-least-once: the new term ran %+v first, want a retry of the unfinished tick %v", e.Run, first[e.Job])
+			}
+			return
+		case "exactly-once":
+			if again || e.Retry {
+				t.Fatalf("exactly-once: the new term ran the claimed tick %v again", e.Tick)
+			}
+		}
+	}
+	t.Fatal("the at-least-once job did not run in the new term")
 }

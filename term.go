@@ -384,3 +384,19 @@ func (t *term) close() {
 	t.closing = true
 	t.mu.Unlock()
 }
+
+// wait waits for the term's runs until ctx ends; it reports whether they
+// all returned.
+func (t *term) wait(ctx context.Context) bool {
+	done := make(chan struct{})
+	go func() {
+		t.runs.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
