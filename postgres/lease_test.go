@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/solocron/solocron"
 )
 
@@ -78,4 +80,40 @@ func TestCancelledCampaignLeavesNoWaiter(t *testing.T) {
 			t.Fatal("a cancelled Campaign still waits for the lock on the server after 2s")
 		}
 	}
+}
+
+// A claim whose caller gives up is cancelled on the server; the session,
+// and with it leadership, survives.
+func TestCancelledClaimKeepsLeadership(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	l := campaignOrFail(t, mustNew(t, o), 1)
+	ctx := context.Background()
+	// Another session locks the lease row, so the claim waits.
+	c, err := pgx.Connect(ctx, o.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM `+newTables(o).lease+` WHERE app = $1 FOR UPDATE`, o.App); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	tick := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	_, err = l.Claim(cctx, []solocron.Claim{{Job: "job", Tick: tick}})
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, solocron.ErrNotLeader) {
+		t.Fatalf("Claim with an expired context: %v, want DeadlineExceeded", err)
+	}
+	_ = tx.Rollback(ctx)
+	select {
+	case <-l.Lost():
+		t.Fatalf("a cancelled claim ended the term: %v", l.Err())
+	case <-time.After(200 * time.Millisecond):
+	}
+	claimGranted(t, l, tick)
 }

@@ -46,7 +46,7 @@ func (l *lease) Records(ctx context.Context, jobs []string) (map[string]solocron
 		return rs.Err()
 	})
 	if err != nil {
-		return nil, l.fail("records", err)
+		return nil, l.fail(ctx, "records", err)
 	}
 	if rows == 0 {
 		return nil, l.fenced()
@@ -85,7 +85,7 @@ func (l *lease) Claim(ctx context.Context, claims []solocron.Claim) ([]bool, err
 		return br.Close()
 	})
 	if err != nil {
-		return nil, l.fail("claim", err)
+		return nil, l.fail(ctx, "claim", err)
 	}
 	if !current {
 		return nil, l.fenced()
@@ -147,7 +147,7 @@ func (l *lease) Complete(ctx context.Context, done []solocron.Claim) error {
 		return c.QueryRow(ctx, l.e.sql.complete, l.e.opt.App, int64(l.term), jobs, ticks).Scan(&current, &n)
 	})
 	if err != nil {
-		return l.fail("complete", err)
+		return l.fail(ctx, "complete", err)
 	}
 	if !current {
 		return l.fenced()
@@ -157,13 +157,15 @@ func (l *lease) Complete(ctx context.Context, done []solocron.Claim) error {
 
 // fail explains an error of a ledger statement. If the term ended
 // meanwhile, or the statement ended the session, the error wraps
-// ErrNotLeader.
-func (l *lease) fail(op string, err error) error {
+// ErrNotLeader; if the caller's ctx ended, it wraps ctx.Err().
+func (l *lease) fail(ctx context.Context, op string, err error) error {
 	if gone, why := l.s.ended(); gone {
 		l.lose(fmt.Errorf("session ended: %w", why))
 	}
 	if cur := l.current(); cur != nil {
-		return l.e.wrap(op, fmt.Errorf("%w (%v)", cur, err))
+		err = fmt.Errorf("%w (%v)", cur, err)
+	} else if ctx.Err() != nil {
+		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 	}
 	return l.e.wrap(op, err)
 }
