@@ -12,6 +12,7 @@ import (
 	"github.com/solocron/solocron/bench/internal/chaos"
 	"github.com/solocron/solocron/bench/internal/engine"
 	"github.com/solocron/solocron/bench/internal/firing"
+	"github.com/solocron/solocron/bench/internal/member"
 	"github.com/solocron/solocron/bench/internal/report"
 	"github.com/solocron/solocron/bench/internal/standby"
 	"github.com/solocron/solocron/bench/internal/takeover"
@@ -47,6 +48,10 @@ func run(cfg config, out io.Writer) int {
 				addErr(r, "firing "+m.Library+" "+fmt.Sprint(m.Jobs), m.Error)
 			}
 		case "takeover":
+			if slices.Contains(engines, engine.File) {
+				// The floor: the same trials with bare flock processes.
+				r.Takeover = append(r.Takeover, takeover.Run(member.RawFlock, memberArgs(member.RawFlock, dir, "takeover"), cfg.takeover)...)
+			}
 			for _, e := range engines {
 				tc := cfg.takeover
 				if engine.LeaseBound(e) {
@@ -134,7 +139,7 @@ func chooseEngines(asked []string, r *report.Report) []string {
 // gets its own lock directory or key so that runs do not meet.
 func memberArgs(engineName, dir, scenario string) []string {
 	shared := dir + "/" + scenario + "-" + engineName
-	if engineName == engine.File {
+	if engineName == engine.File || engineName == member.RawFlock {
 		os.MkdirAll(shared, 0o755)
 	} else {
 		shared = "solobench-" + scenario + "-" + fmt.Sprint(time.Now().UnixNano())

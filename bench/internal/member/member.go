@@ -37,17 +37,22 @@ func Child(args []string) error {
 	if *shared == "" {
 		return fmt.Errorf("member: -shared is required")
 	}
+	if *eng == RawFlock {
+		return rawFlock(*shared)
+	}
 	run, closeLog, err := job(*logPath)
 	if err != nil {
 		return err
 	}
 	defer closeLog()
 
+	var s *solocron.Scheduler
 	opts, cleanup, err := engine.Options(*eng, *shared, solocron.Options{
 		Seconds: true,
 		Hooks: solocron.Hooks{
 			OnLeading: func(ev solocron.LeadershipEvent) {
 				proc.Emit("leading", strconv.FormatUint(ev.Term, 10))
+				go reportHolder(s)
 			},
 			OnLost: func(solocron.LeadershipEvent) { proc.Emit("lost") },
 		},
@@ -56,7 +61,7 @@ func Child(args []string) error {
 		return err
 	}
 	defer cleanup()
-	s, err := solocron.New(opts)
+	s, err = solocron.New(opts)
 	if err != nil {
 		return err
 	}
@@ -87,6 +92,17 @@ func Child(args []string) error {
 	err = s.Stop(ctx)
 	proc.Emit("stopped")
 	return err
+}
+
+// reportHolder emits when this process's term began by the elector's
+// record (Holder.Since: the lock taken, before the ledger is read), so
+// that a takeover can be split into getting the lock and getting ready.
+func reportHolder(s *solocron.Scheduler) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if h := s.Status(ctx).Holder; h.PID == os.Getpid() {
+		proc.EmitAt("holder", h.Since, strconv.FormatUint(h.Term, 10))
+	}
 }
 
 // job returns the job's Run: nothing, or one appended line per run.

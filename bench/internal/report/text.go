@@ -32,14 +32,14 @@ func (r *Report) WriteText(out io.Writer) {
 	}
 	if len(r.Takeover) > 0 {
 		fmt.Fprintln(out, "takeover (ms from the leader's SIGKILL, or from its Stop returning, to a standby's OnLeading)")
-		fmt.Fprintln(w, "engine\tstandbys\tkills\tkill p50\tkill p99\tkill max\tstops\tstop p50\tstop p99\tstop max\tfailures\t")
+		fmt.Fprintln(w, "engine\tstandbys\tkills\tkill p50\tkill p99\tkill max\tlocked p50\tlocked p99\tstops\tstop p50\tstop p99\tstop max\tfailures\t")
 		for _, t := range r.Takeover {
 			if t.Error != "" {
-				fmt.Fprintf(w, "%s\t%d\terror: %s\t\t\t\t\t\t\t\t\t\n", t.Engine, t.Standbys, t.Error)
+				fmt.Fprintf(w, "%s\t%d\terror: %s\t\t\t\t\t\t\t\t\t\t\t\n", t.Engine, t.Standbys, t.Error)
 				continue
 			}
-			fmt.Fprintf(w, "%s\t%d\t%d\t%.2f\t%.2f\t%.2f\t%d\t%.2f\t%.2f\t%.2f\t%d\t\n", t.Engine, t.Standbys,
-				t.Kill.Count, t.Kill.P50, t.Kill.P99, t.Kill.Max, t.Stop.Count, t.Stop.P50, t.Stop.P99, t.Stop.Max, t.Failures)
+			fmt.Fprintf(w, "%s\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%d\t%.2f\t%.2f\t%.2f\t%d\t\n", t.Engine, t.Standbys,
+				t.Kill.Count, t.Kill.P50, t.Kill.P99, t.Kill.Max, t.Locked.P50, t.Locked.P99, t.Stop.Count, t.Stop.P50, t.Stop.P99, t.Stop.Max, t.Failures)
 		}
 		w.Flush()
 		fmt.Fprintln(out)

@@ -24,12 +24,13 @@ type Config struct {
 type Row struct {
 	Engine    string          `json:"engine"`
 	Standbys  int             `json:"standbys"`
-	Kill      stats.Summary   `json:"kill"`       // kill -> a standby's OnLeading
-	Stop      stats.Summary   `json:"stop"`       // Stop returned -> a standby's OnLeading
-	StopCmd   stats.Summary   `json:"stop_cmd"`   // stop sent -> a standby's OnLeading
-	KillRaw   []time.Duration `json:"kill_ns"`    // every kill sample, for plots
-	Failures  int             `json:"failures"`   // trials where nobody took over in time
-	Negatives int             `json:"stop_early"` // standby led before Stop returned
+	Kill      stats.Summary   `json:"kill"`        // kill -> a standby's OnLeading
+	Locked    stats.Summary   `json:"kill_locked"` // kill -> the new term began (Holder.Since): the lock part
+	Stop      stats.Summary   `json:"stop"`        // Stop returned -> a standby's OnLeading
+	StopCmd   stats.Summary   `json:"stop_cmd"`    // stop sent -> a standby's OnLeading
+	KillRaw   []time.Duration `json:"kill_ns"`     // every kill sample, for plots
+	Failures  int             `json:"failures"`    // trials where nobody took over in time
+	Negatives int             `json:"stop_early"`  // standby led before Stop returned
 	Error     string          `json:"error,omitempty"`
 }
 
@@ -62,7 +63,7 @@ func runK(row *Row, memberArgs []string, k int, cfg Config) error {
 	if _, err := cl.AwaitLeader(trialTimeout); err != nil {
 		return err
 	}
-	var kills, stops, stopCmds []time.Duration
+	var kills, locked, stops, stopCmds []time.Duration
 	for range cfg.Kills {
 		d, err := trial(cl, kill)
 		if err != nil {
@@ -70,6 +71,9 @@ func runK(row *Row, memberArgs []string, k int, cfg Config) error {
 		}
 		if d.ok {
 			kills = append(kills, d.fromEnd)
+			if d.locked != 0 {
+				locked = append(locked, d.locked)
+			}
 		} else {
 			row.Failures++
 		}
@@ -91,6 +95,7 @@ func runK(row *Row, memberArgs []string, k int, cfg Config) error {
 	}
 	row.KillRaw = append([]time.Duration(nil), kills...)
 	row.Kill = stats.Summarize(kills)
+	row.Locked = stats.Summarize(locked)
 	row.Stop = stats.Summarize(stops)
 	row.StopCmd = stats.Summarize(stopCmds)
 	return nil
@@ -99,6 +104,7 @@ func runK(row *Row, memberArgs []string, k int, cfg Config) error {
 type sample struct {
 	fromCmd time.Duration // from the kill or the stop command
 	fromEnd time.Duration // from the kill, or from Stop's return
+	locked  time.Duration // from the kill to Holder.Since, if reported
 	ok      bool
 }
 
@@ -133,7 +139,11 @@ func kill(cl *cluster.Cluster, leader *proc.Child) (sample, error) {
 		return sample{}, nil // counted as a failure
 	}
 	d := ev.At.Sub(at)
-	return sample{fromCmd: d, fromEnd: d, ok: true}, nil
+	s := sample{fromCmd: d, fromEnd: d, ok: true}
+	if h, err := cl.Await(2*time.Second, func(h proc.Event) bool { return h.Kind == "holder" && h.PID == ev.PID }); err == nil {
+		s.locked = h.At.Sub(at)
+	}
+	return s, nil
 }
 
 func stop(cl *cluster.Cluster, leader *proc.Child) (sample, error) {
