@@ -48,8 +48,13 @@ func TestEveryScenarioRuns(t *testing.T) {
 			t.Errorf("firing %s measured nothing: %+v", m.Library, m)
 		}
 	}
-	if len(r.Takeover) != 1 || r.Takeover[0].Kill.Count != 3 || r.Takeover[0].Stop.Count != 2 {
-		t.Errorf("takeover: want 3 kills and 2 stops measured, got %+v", r.Takeover)
+	if len(r.Takeover) != 2 {
+		t.Errorf("takeover: want the flock-raw floor and the file row, got %+v", r.Takeover)
+	}
+	for _, row := range r.Takeover {
+		if row.Kill.Count != 3 || row.Stop.Count != 2 || row.Locked.Count != 3 {
+			t.Errorf("takeover %s: want 3 kills (with the lock part) and 2 stops measured, got %+v", row.Engine, row)
+		}
 	}
 	if len(r.Standby) != 1 || r.Standby[0].Role != "standby" || r.Standby[0].Switches == 0 {
 		t.Errorf("standby: want one measured standby, got %+v", r.Standby)
