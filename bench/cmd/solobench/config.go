@@ -56,7 +56,7 @@ func parseFlags(args []string) (config, error) {
 	standbys := fs.String("standbys", "1,3,7", "takeover: numbers of standbys")
 	fs.IntVar(&cfg.takeover.Kills, "kills", 100, "takeover: SIGKILLs of the leader per engine and K")
 	fs.IntVar(&cfg.leaseKills, "lease-kills", 20, "takeover: SIGKILLs per K for engines that wait out a lease TTL (redis)")
-	fs.IntVar(&cfg.takeover.Stops, "stops", 100, "takeover: clean Stops of the leader per engine and K")
+	fs.IntVar(&cfg.takeover.Stops, "stops", 50, "takeover: clean Stops of the leader per engine and K")
 	fs.DurationVar(&cfg.standbyDur, "standby-dur", 10*time.Second, "standby: measured window")
 	fs.DurationVar(&cfg.chaos.Duration, "chaos-dur", 120*time.Second, "chaos: duration per engine")
 	fs.IntVar(&cfg.chaos.Members, "members", 8, "chaos: processes")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/solocron/solocron/bench/internal/chaos"
@@ -73,11 +74,22 @@ func run(cfg config, out io.Writer) int {
 				r.Standby = append(r.Standby, row)
 			}
 		case "chaos":
-			for _, e := range engines {
-				row := chaos.Run(e, memberArgs(e, dir, "chaos"), dir, cfg.chaos)
-				addErr(r, "chaos "+e, row.Error)
-				r.Chaos = append(r.Chaos, row)
+			// The engines run at once: chaos checks correctness, not
+			// speed, and sharing the CPUs only makes it harsher.
+			rows := make([]chaos.Row, len(engines))
+			var wg sync.WaitGroup
+			for i, e := range engines {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					rows[i] = chaos.Run(e, memberArgs(e, dir, "chaos"), dir, cfg.chaos)
+				}()
 			}
+			wg.Wait()
+			for i, row := range rows {
+				addErr(r, "chaos "+engines[i], row.Error)
+			}
+			r.Chaos = rows
 		}
 	}
 	r.Seconds = time.Since(start).Seconds()

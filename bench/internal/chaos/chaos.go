@@ -43,6 +43,11 @@ func Run(engineName string, memberArgs []string, dir string, cfg Config) Row {
 		row.Error = err.Error()
 	}
 	row.Counts = counts
+	// Nothing lost between the first and last run proves little if the
+	// cluster hardly ran at all.
+	if row.Error == "" && float64(counts.Ticks) < row.Seconds/2 {
+		row.Error = fmt.Sprintf("only %d ticks ran in %.0f s: the cluster hardly led", counts.Ticks, row.Seconds)
+	}
 	return row
 }
 
