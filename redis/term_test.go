@@ -14,10 +14,7 @@ import (
 // floor kept in the ledger.
 func TestTermNeverGoesBack(t *testing.T) {
 	srv := serverURL(t)
-	app := newApp(t, srv)
-	e := newElector(t, fast(Options{URL: srv, App: app}))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	e, ctx := soloElector(t, srv)
 	var last uint64
 	for range 3 {
 		l, err := e.Campaign(ctx, candidate("a"))
@@ -47,10 +44,7 @@ func TestTermNeverGoesBack(t *testing.T) {
 // are refused.
 func TestTermChangedUnderLeader(t *testing.T) {
 	srv := serverURL(t)
-	app := newApp(t, srv)
-	e := newElector(t, fast(Options{URL: srv, App: app}))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	e, ctx := soloElector(t, srv)
 	l, err := e.Campaign(ctx, candidate("a"))
 	if err != nil {
 		t.Fatal(err)
@@ -70,4 +64,11 @@ func TestTermChangedUnderLeader(t *testing.T) {
 	if !errors.Is(l.Err(), ErrLeaseTaken) {
 		t.Fatalf("Err() = %v, want ErrLeaseTaken", l.Err())
 	}
+}
+
+// soloElector is an Elector on a fresh app, and a context for the test.
+func soloElector(t *testing.T, srv string) (*Elector, context.Context) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return newElector(t, fast(Options{URL: srv, App: newApp(t, srv)})), ctx
 }
