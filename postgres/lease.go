@@ -71,7 +71,7 @@ func (l *lease) keep() {
 		ok, err := l.renew()
 		switch {
 		case err == nil && !ok:
-			l.lose(errors.New("lease row taken by another term"))
+			l.lose(errors.New("the lease row no longer names this term and session: another process took over (or a pooler in transaction mode moved this connection)"))
 			return
 		case err == nil:
 			l.extend(start.Add(l.e.opt.TTL - l.e.opt.Margin))

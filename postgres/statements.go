@@ -57,7 +57,9 @@ func newStatements(t tables) statements {
 
 		// take is run by the holder of the lock: the previous holder's
 		// session is gone, so the row is taken whatever its deadline.
-		// $2 host, $3 pid, $4 TTL in ms.
+		// $2 host, $3 pid, $4 TTL in ms, $5, $6 the key. It takes
+		// nothing unless this session holds the lock, which is not so
+		// behind a pooler in transaction mode.
 		//
 		// It commits without waiting for the WAL flush (5-30ms of a
 		// takeover on an ordinary disk). That is safe: should the server
@@ -72,10 +74,10 @@ func newStatements(t tables) statements {
 				set_config('lock_timeout', '0', false))
 			INSERT INTO %s AS r (app, term, host, pid, since, deadline, backend)
 			SELECT $1, 1, $2, $3, now(), now() + $4::float8 * interval '1 millisecond', pg_backend_pid()
-			FROM async
+			FROM async WHERE pg_backend_pid() IN (%s)
 			ON CONFLICT (app) DO UPDATE SET term = r.term + 1, host = excluded.host, pid = excluded.pid,
 				since = excluded.since, deadline = excluded.deadline, backend = excluded.backend
-			RETURNING term`, t.lease),
+			RETURNING term`, t.lease, advisoryHolder("$5", "$6")),
 
 		// $3 TTL in ms.
 		renew: fmt.Sprintf(`UPDATE %s SET deadline = now() + $3::float8 * interval '1 millisecond'
