@@ -71,7 +71,11 @@ func work(build Options) error {
 	if err != nil {
 		return err
 	}
-	err = s.Add(solocron.Job{Name: jobName, Spec: "* * * * * *", Run: func(ctx context.Context) error {
+	// OverlapQueue: after a slow takeover (a lease TTL) the catch-up run
+	// may still be going when the next tick falls due; the default
+	// OverlapSkip would skip that tick by design, and the log would count
+	// it as lost. The checks here are about once per tick, not overlap.
+	err = s.Add(solocron.Job{Name: jobName, Spec: "* * * * * *", Overlap: solocron.OverlapQueue, Run: func(ctx context.Context) error {
 		run, _ := solocron.RunFrom(ctx)
 		// One write(2) per line on an O_APPEND file: lines from several
 		// processes never interleave.
