@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"net/url"
 	"testing"
 	"time"
 
@@ -116,4 +117,22 @@ func TestCancelledClaimKeepsLeadership(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 	claimGranted(t, l, tick)
+}
+
+// Timeouts set for ordinary sessions do not end a standby's wait or an
+// idle leader's session.
+func TestSessionTimeoutsDoNotApply(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	o.URL += "&options=" + url.QueryEscape("-c statement_timeout=200 -c idle_session_timeout=300")
+	o.TTL = 2 * time.Second
+	l := campaignOrFail(t, mustNew(t, o), 1)
+	got := standby(t, mustNew(t, o), 2, 3*time.Second)
+	select {
+	case <-l.Lost():
+		t.Fatalf("an idle leader lost its session: %v", l.Err())
+	case tk := <-got:
+		t.Fatalf("standby Campaign returned while the leader led: %v", tk.err)
+	case <-time.After(1500 * time.Millisecond):
+	}
 }

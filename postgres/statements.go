@@ -24,13 +24,18 @@ func newStatements(t tables) statements {
 	// runs after a takeover finds no row: nothing is granted.
 	fenced := fmt.Sprintf(`SELECT 1 FROM %s WHERE app = $1 AND term = $2 FOR SHARE`, t.lease)
 	return statements{
-		// Settings that exist only on newer servers are skipped. The
-		// keepalives make the server drop a session whose client
-		// vanished within about 20s instead of hours; the check interval
-		// makes a standby's abandoned lock wait end with its client.
+		// Settings of the dedicated session; those a server lacks are
+		// skipped. The keepalives make the server drop a session whose
+		// client vanished within about 20s instead of hours; the check
+		// interval ends a standby's abandoned lock wait with its client.
+		// Timeouts an administrator set for ordinary sessions would end
+		// a standby's wait or an idle leader: the client bounds every
+		// statement with a context instead.
 		sessionSettings: `SELECT set_config(s.name, s.value, false)
 			FROM (VALUES ('tcp_keepalives_idle', '10'), ('tcp_keepalives_interval', '3'),
-				('tcp_keepalives_count', '3'), ('client_connection_check_interval', '1000')) s(name, value)
+				('tcp_keepalives_count', '3'), ('client_connection_check_interval', '1000'),
+				('statement_timeout', '0'), ('idle_session_timeout', '0'),
+				('idle_in_transaction_session_timeout', '0')) s(name, value)
 			JOIN pg_settings p ON p.name = s.name`,
 
 		// wait prepares a standby's wait for the lock ($2, $3 the key,
