@@ -29,6 +29,7 @@ type fileLease struct {
 	fl       *flock.Flock
 	ledger   *fileLedger
 	holder   *os.File
+	names    *pathWatch // nil when polling or when names cannot change
 	doc      holderDoc
 	ended    bool
 	released bool
@@ -130,6 +131,9 @@ func (l *fileLease) check() error {
 	if l.ended {
 		return fmt.Errorf("%w: term %d was lost: %w", ErrNotLeader, l.term, l.err)
 	}
+	if !heldNameCanChange {
+		return nil
+	}
 	named, err := l.lock.stillNamed(l.fl)
 	if err == nil && !named {
 		err = fmt.Errorf("solocron: lock file %s was deleted or replaced; another process may lead", l.lock.path)
@@ -168,13 +172,32 @@ func (l *fileLease) end() error {
 	err := l.fl.Unlock()
 	_ = l.ledger.close()
 	_ = l.holder.Close()
+	if l.names != nil {
+		_ = l.names.close() // wakes watch
+	}
 	return err
 }
 
-// watch checks every interval that the path still names the locked file,
-// so that a leader whose lock file was deleted stops even when it does
-// not write to the ledger.
-func (l *fileLease) watch(every time.Duration) {
+// watch ends the term as soon as the path no longer names the locked
+// file, so that the running jobs are cancelled even when the leader does
+// not write to the ledger. It waits for inotify events when names is not
+// nil, and polls every interval otherwise or once the events stop being
+// trustworthy.
+func (l *fileLease) watch(names *pathWatch, every time.Duration) {
+	if names != nil {
+		var err error
+		for err == nil {
+			// The first check covers changes made before the watch began.
+			if !l.recheck() {
+				return
+			}
+			err = names.wait()
+		}
+		if !l.recheck() {
+			return // the term ended, which closed names
+		}
+		_ = names.close()
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -182,13 +205,22 @@ func (l *fileLease) watch(every time.Duration) {
 		case <-l.done:
 			return
 		case <-t.C:
-			l.mu.Lock()
-			if !l.ended {
-				_ = l.check()
+			if !l.recheck() {
+				return
 			}
-			l.mu.Unlock()
 		}
 	}
+}
+
+// recheck runs check unless the term has ended, and reports whether the
+// term goes on.
+func (l *fileLease) recheck() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.ended {
+		_ = l.check()
+	}
+	return !l.ended
 }
 
 // The holder file (<lock>.holder) tells other processes who leads. It is

@@ -402,8 +402,9 @@ func (g *fileLedger) write(buf []byte, lines int) error {
 	return nil
 }
 
-// checkSole checks that the ledger file is still the one at the path and
-// has the size this ledger expects.
+// checkSole checks that the ledger file has the size this ledger expects
+// (an fstat of the open file) and is still the one at the path (where an
+// open file's name can change at all: not on Windows).
 func (g *fileLedger) checkSole(size int64) error {
 	fi, err := g.file.Stat()
 	if err != nil {
@@ -411,6 +412,9 @@ func (g *fileLedger) checkSole(size int64) error {
 	}
 	if fi.Size() != size {
 		return fmt.Errorf("solocron: ledger %s is %d bytes, this leader wrote %d: %w", g.path, fi.Size(), size, errLedgerForeign)
+	}
+	if !heldNameCanChange {
+		return nil
 	}
 	named, err := os.Lstat(g.path)
 	if err != nil || !os.SameFile(fi, named) || linkCount(fi) == 0 {

@@ -10,24 +10,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/solocron/solocron/internal/testdir"
 )
 
 var ledgerTick = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// tempDir: see filelock_test.go (a test package of its own).
-func tempDir(t testing.TB) string {
-	dir, err := os.MkdirTemp("", "solocron-ledger-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	return dir
-}
-
 // ledgerLock is a fresh FileLock in a temporary directory.
 func ledgerLock(t testing.TB, sync bool) *FileLock {
 	t.Helper()
-	f, err := NewFileLock(FileLockOptions{Path: filepath.Join(tempDir(t), "app.lock"), Sync: sync})
+	f, err := NewFileLock(FileLockOptions{Path: filepath.Join(testdir.New(t), "app.lock"), Sync: sync})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,12 @@ import (
 // element, so a link planted after our Lstat still cannot redirect us.
 const noFollow = syscall.O_NOFOLLOW
 
+// heldNameCanChange: on Unix a file can be deleted or renamed over while
+// it is open and locked, and another process can then lock a new file at
+// the same path. So the leader watches the name (watch_linux.go, or by
+// polling) and checks it before every ledger write.
+const heldNameCanChange = true
+
 // ledgerAppend makes every ledger write land at the end of the file, so
 // that a second writer's records are never overwritten, only detected.
 const ledgerAppend = os.O_APPEND
