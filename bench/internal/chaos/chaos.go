@@ -24,10 +24,16 @@ type Config struct {
 type Row struct {
 	Engine string `json:"engine"`
 	Counts
-	Kills   int     `json:"kills"`
-	Seconds float64 `json:"seconds"`
-	Log     string  `json:"log"`
-	Error   string  `json:"error,omitempty"`
+	Kills int `json:"kills"`
+	// LostAtKill counts lost ticks whose leader was SIGKILLed within
+	// killWindow after the tick: killed between claiming the tick and the
+	// job's write, which an at-most-once job (AtLeastOnce false) never
+	// runs again, by design.
+	LostAtKill int         `json:"lost_at_kill"`
+	killTimes  []time.Time // when each SIGKILL was sent
+	Seconds    float64     `json:"seconds"`
+	Log        string      `json:"log"`
+	Error      string      `json:"error,omitempty"`
 }
 
 // Run runs the cluster for cfg.Duration on one engine, appending to a log
@@ -43,6 +49,7 @@ func Run(engineName string, memberArgs []string, dir string, cfg Config) Row {
 		row.Error = err.Error()
 	}
 	row.Counts = counts
+	row.explainLost()
 	// Nothing lost between the first and last run proves little if the
 	// cluster hardly ran at all.
 	if row.Error == "" && float64(counts.Ticks) < row.Seconds/2 {
@@ -67,9 +74,11 @@ func run(row *Row, memberArgs []string, cfg Config) error {
 		if !ok {
 			continue
 		}
-		if _, err := leader.Kill(); err != nil {
+		at, err := leader.Kill()
+		if err != nil {
 			return err
 		}
+		row.killTimes = append(row.killTimes, at)
 		row.Kills++
 		cl.Remove(leader)
 		if _, err := cl.Add(); err != nil {

@@ -12,13 +12,14 @@ import (
 
 // Counts is what the chaos log shows.
 type Counts struct {
-	Runs     int      `json:"runs"`
-	Ticks    int      `json:"ticks"`       // distinct ticks run
-	Twice    int      `json:"ticks_twice"` // ticks run more than once
-	Lost     int      `json:"ticks_lost"`  // seconds between the first and last tick never run
-	Leaders  int      `json:"leader_pids"` // processes that ran ticks
-	Terms    int      `json:"terms"`       // distinct fencing tokens seen
-	Examples []string `json:"examples,omitempty"`
+	Runs      int         `json:"runs"`
+	Ticks     int         `json:"ticks"`       // distinct ticks run
+	Twice     int         `json:"ticks_twice"` // ticks run more than once
+	Lost      int         `json:"ticks_lost"`  // seconds between the first and last tick never run
+	Leaders   int         `json:"leader_pids"` // processes that ran ticks
+	Terms     int         `json:"terms"`       // distinct fencing tokens seen
+	LostTicks []time.Time `json:"lost_ticks,omitempty"`
+	Examples  []string    `json:"examples,omitempty"`
 }
 
 // Count reads a chaos log of "job tick pid term" lines.
@@ -63,7 +64,7 @@ func Count(path string) (Counts, error) {
 	for t := first; !first.IsZero() && !t.After(last); t = t.Add(time.Second) {
 		if seen[t] == 0 {
 			c.Lost++
-			c.example("tick " + t.Format(member.TickLayout) + " never ran")
+			c.LostTicks = append(c.LostTicks, t)
 		}
 	}
 	return c, nil

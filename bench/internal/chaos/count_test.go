@@ -40,8 +40,8 @@ func TestCountDuplicatesAndGaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Twice != 1 || c.Lost != 2 || c.Runs != 4 || len(c.Examples) != 3 {
-		t.Fatalf("Count = %+v, want 1 tick twice, 2 lost, 4 runs, 3 examples", c)
+	if c.Twice != 1 || c.Lost != 2 || c.Runs != 4 || len(c.LostTicks) != 2 || len(c.Examples) != 1 {
+		t.Fatalf("Count = %+v, want 1 tick twice, 2 lost (listed), 4 runs, 1 example", c)
 	}
 }
 

@@ -56,9 +56,9 @@ func (r *Report) WriteText(out io.Writer) {
 	if len(r.Chaos) > 0 {
 		fmt.Fprintln(out, "chaos: leader SIGKILLed every 1-3 s and restarted; one job every second (MisfireRunAll)")
 		fmt.Fprintln(out)
-		t := newTable("engine", "seconds", "kills", "runs", "ticks", "twice", "lost", "leader pids", "terms")
+		t := newTable("engine", "seconds", "kills", "runs", "ticks", "twice", "lost", "lost at a kill", "leader pids", "terms")
 		for _, c := range r.Chaos {
-			t.add(c.Engine, fmt.Sprintf("%.0f", c.Seconds), c.Kills, c.Runs, c.Ticks, c.Twice, c.Lost, c.Leaders, c.Terms)
+			t.add(c.Engine, fmt.Sprintf("%.0f", c.Seconds), c.Kills, c.Runs, c.Ticks, c.Twice, c.Lost, c.LostAtKill, c.Leaders, c.Terms)
 		}
 		t.write(out)
 		for _, c := range r.Chaos {
