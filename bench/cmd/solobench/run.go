@@ -49,9 +49,11 @@ func run(cfg config, out io.Writer) int {
 				addErr(r, "firing "+m.Library+" "+fmt.Sprint(m.Jobs), m.Error)
 			}
 		case "takeover":
-			if slices.Contains(engines, engine.File) {
-				// The floor: the same trials with bare flock processes.
-				r.Takeover = append(r.Takeover, takeover.Run(member.RawFlock, memberArgs(member.RawFlock, dir, "takeover"), cfg.takeover)...)
+			// The floors: the same trials with bare lock processes.
+			for _, f := range [][2]string{{engine.File, member.RawFlock}, {"postgres", member.RawPostgres}} {
+				if e, floor := f[0], f[1]; slices.Contains(engines, e) {
+					r.Takeover = append(r.Takeover, takeover.Run(floor, memberArgs(floor, dir, "takeover"), cfg.takeover)...)
+				}
 			}
 			for _, e := range engines {
 				tc := cfg.takeover

@@ -37,8 +37,11 @@ func Child(args []string) error {
 	if *shared == "" {
 		return fmt.Errorf("member: -shared is required")
 	}
-	if *eng == RawFlock {
+	switch *eng {
+	case RawFlock:
 		return rawFlock(*shared)
+	case RawPostgres:
+		return rawPostgres(*shared)
 	}
 	run, closeLog, err := job(*logPath)
 	if err != nil {
