@@ -1,14 +1,10 @@
 package member
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
-	"time"
-
-	"github.com/solocron/solocron/bench/internal/proc"
 )
 
 // RawFlock is the pseudo-engine of the takeover baseline: a process that
@@ -24,29 +20,12 @@ func rawFlock(shared string) error {
 		return err
 	}
 	defer f.Close()
-	proc.Emit("started")
-	locked := make(chan error, 1)
-	go func() { locked <- syscall.Flock(int(f.Fd()), syscall.LOCK_EX) }()
-	stop := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(os.Stdin)
-		for sc.Scan() && sc.Text() != "stop" {
-		}
-		close(stop)
-	}()
-	select {
-	case err := <-locked:
-		if err != nil {
-			return fmt.Errorf("flock: %w", err)
-		}
-		now := time.Now()
-		proc.EmitAt("leading", now, "0")
-		proc.EmitAt("holder", now, "0") // the lock is all there is
-	case <-stop:
-		return nil
-	}
-	<-stop
-	err = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	proc.Emit("stopped")
-	return err
+	return serveRawLock(
+		func() error {
+			if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+				return fmt.Errorf("flock: %w", err)
+			}
+			return nil
+		},
+		func() error { return syscall.Flock(int(f.Fd()), syscall.LOCK_UN) })
 }
