@@ -71,37 +71,53 @@ func firingPlot(f *firing.Result, title, ylabel string, y func(firing.Measure) f
 	p.Y.Label.Text = ylabel
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
-	p.Legend.Top = true
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.XOffs, p.Legend.YOffs = 0.1*vg.Inch, -0.2*vg.Inch
 	var lines []any
+	var top float64
 	for _, lib := range firing.Libraries {
 		var xys plotter.XYs
 		for _, m := range f.Measures {
 			if m.Library == lib && m.Error == "" && y(m) > 0 {
 				xys = append(xys, plotter.XY{X: float64(m.Jobs), Y: y(m)})
+				top = max(top, y(m))
 			}
 		}
 		if len(xys) > 0 {
 			lines = append(lines, lib, xys)
 		}
 	}
-	return p, plotutil.AddLinePoints(p, lines...)
+	err := plotutil.AddLinePoints(p, lines...)
+	p.Y.Max = top * 8 // headroom on the log axis for the legend
+	return p, err
 }
 
 // takeoverPlot draws the empirical distribution (CDF) of SIGKILL takeover
-// latencies, one line per engine and number of standbys.
+// latencies, one line per engine (every K pooled), on a log scale so that
+// lease-bound engines (about a TTL) fit beside lock-bound ones (ms).
 func takeoverPlot(r *report.Report) (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = "Takeover after SIGKILL of the leader"
+	p.Title.Text = "Takeover after SIGKILL of the leader (all K pooled)"
 	p.X.Label.Text = "ms from SIGKILL to a standby leading"
 	p.Y.Label.Text = "fraction of takeovers"
-	p.Legend.Top, p.Legend.Left = false, false
+	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	// Bottom right, clear of the slowest engine's line at the far right.
+	p.Legend.Top, p.Legend.Left, p.Legend.XOffs = false, false, -0.8*vg.Inch
 	p.Y.Min, p.Y.Max = 0, 1
-	var lines []any
+	var engines []string
+	pooled := map[string][]time.Duration{}
 	for _, row := range r.Takeover {
 		if row.Error != "" || len(row.KillRaw) == 0 {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("%s, %d standbys", row.Engine, row.Standbys), cdf(row.KillRaw))
+		if _, ok := pooled[row.Engine]; !ok {
+			engines = append(engines, row.Engine)
+		}
+		pooled[row.Engine] = append(pooled[row.Engine], row.KillRaw...)
+	}
+	var lines []any
+	for _, e := range engines {
+		lines = append(lines, fmt.Sprintf("%s (%d)", e, len(pooled[e])), cdf(pooled[e]))
 	}
 	return p, plotutil.AddLines(p, lines...)
 }
@@ -111,7 +127,9 @@ func cdf(samples []time.Duration) plotter.XYs {
 	slices.Sort(sorted)
 	xys := make(plotter.XYs, len(sorted))
 	for i, d := range sorted {
-		xys[i] = plotter.XY{X: float64(d) / float64(time.Millisecond), Y: float64(i+1) / float64(len(sorted))}
+		// A log axis cannot show zero or less: clamp to 10 µs.
+		ms := max(float64(d)/float64(time.Millisecond), 0.01)
+		xys[i] = plotter.XY{X: ms, Y: float64(i+1) / float64(len(sorted))}
 	}
 	return xys
 }
