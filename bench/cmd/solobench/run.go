@@ -95,6 +95,7 @@ func run(cfg config, out io.Writer) int {
 		}
 	}
 	r.Seconds = time.Since(start).Seconds()
+	r.Machine.LoadEnd = report.LoadAvg()
 	r.Judge()
 	r.WriteText(out)
 

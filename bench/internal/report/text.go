@@ -7,7 +7,9 @@ import (
 
 // WriteText renders the report as Markdown tables.
 func (r *Report) WriteText(out io.Writer) {
-	fmt.Fprintf(out, "machine: %d CPUs, %s, %s, %s\n\n", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.GoVersion, r.Machine.Kernel)
+	m := r.Machine
+	fmt.Fprintf(out, "machine: %d CPUs, %s, %s, %s; load average %s at the start, %s at the end; run took %.0f s\n\n",
+		m.CPUs, m.CPUModel, m.GoVersion, m.Kernel, m.LoadStart, m.LoadEnd, r.Seconds)
 	if f := r.Firing; f != nil {
 		fmt.Fprintf(out, "firing: jobs firing every second, %.0f s measured per library and N\n\n", f.WindowSeconds)
 		t := newTable("library", "jobs", "firings/expected", "CPU/firing µs", "allocs/firing", "jitter p50 ms", "jitter p99 ms", "jitter max ms")
