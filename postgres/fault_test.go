@@ -267,3 +267,38 @@ func TestStandbyWithoutSignalRightSaysSo(t *testing.T) {
 	}
 	t.Logf("Campaign: %v", err)
 }
+
+// A session that took the lock but never wrote the row (a process frozen
+// between the two) is ended once it has been idle for a TTL; one that has
+// just taken the lock is left alone.
+func TestLockHolderThatNeverWroteTheRow(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	o.TTL = time.Second
+	// A lease row released long ago.
+	l := campaignOrFail(t, mustNew(t, o), 1)
+	if err := l.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sqlExec(t, o.URL, `UPDATE `+newTables(o).lease+` SET deadline = now() - interval '1 hour' WHERE app = $1`, o.App)
+	ctx := context.Background()
+	x, err := pgx.Connect(ctx, o.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close(ctx)
+	if _, err := x.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockKey(o)); err != nil {
+		t.Fatal(err)
+	}
+	locked := time.Now()
+	got := standby(t, mustNew(t, o), 2, 5*time.Second)
+	time.Sleep(300 * time.Millisecond) // X idle for less than a TTL
+	if err := x.Ping(ctx); err != nil {
+		t.Fatalf("a session that had just taken the lock was ended: %v", err)
+	}
+	tk := waitTakeover(t, got) // once X has been idle for a TTL
+	if x.Ping(ctx) == nil {
+		t.Fatal("the standby leads while the idle lock holder's session lives")
+	}
+	t.Logf("standby led %v after the stale session took the lock (TTL %v)", tk.at.Sub(locked), o.TTL)
+}

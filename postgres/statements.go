@@ -43,18 +43,21 @@ func newStatements(t tables) statements {
 		// session still holds the lock, that session belongs to a leader
 		// that stopped renewing (partitioned, frozen) and so stopped
 		// acting: it is terminated, which frees the lock. Only the
-		// session the row names is, or any holder once the row is a TTL
-		// past its deadline (a process that took the lock and froze
-		// before writing the row). lock_timeout is set so that the wait
-		// ends when the row's deadline comes, to look again.
+		// session the row names is, or a holder that has been idle for a
+		// TTL while the row was a TTL past its deadline (a process that
+		// took the lock and froze before writing the row; not one that
+		// just took it). lock_timeout is set so that the wait ends when
+		// the row's deadline comes, to look again.
 		wait: fmt.Sprintf(`WITH r AS (
 				SELECT (SELECT deadline FROM %[1]s WHERE app = $1) AS deadline,
 					(SELECT backend FROM %[1]s WHERE app = $1) AS backend
 			), h AS (%[2]s)
 			SELECT
-				(SELECT bool_or(pg_terminate_backend(h.pid)) FROM h, r
+				(SELECT bool_or(pg_terminate_backend(h.pid)) FROM h CROSS JOIN r
+					LEFT JOIN pg_stat_activity a ON a.pid = h.pid
 					WHERE h.pid <> pg_backend_pid() AND r.deadline < now()
-					AND (h.pid = r.backend OR r.deadline < now() - $4::float8 * interval '1 millisecond')),
+					AND (h.pid = r.backend OR (r.deadline < now() - $4::float8 * interval '1 millisecond'
+						AND a.state_change < now() - $4::float8 * interval '1 millisecond'))),
 				set_config('lock_timeout', (SELECT CASE
 					WHEN r.deadline > now() THEN least(ceil(extract(epoch FROM r.deadline - now()) * 1000) + 10, $4::bigint)
 					ELSE greatest($4::bigint / 10, 50) END FROM r)::bigint::text, false)`,
