@@ -111,3 +111,27 @@ func TestBatchNamingAJobTwice(t *testing.T) {
 		t.Fatalf("records %+v", r)
 	}
 }
+
+// A standby costs one connection and a couple of statements each time the
+// leader's row would expire, not a poll loop.
+func TestStandbyIsCheap(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	o.TTL = 3 * time.Second // renewed every second
+	campaignOrFail(t, mustNew(t, o), 1)
+	p, po := proxied(t, o)
+	got := standby(t, mustNew(t, po), 2, 20*time.Second)
+	waitForWaiter(t, o, 1)
+	before := p.turns.Load()
+	const watch = 9 * time.Second
+	select {
+	case tk := <-got:
+		t.Fatalf("the standby took over from a live leader: %v", tk.err)
+	case <-time.After(watch):
+	}
+	n := p.turns.Load() - before
+	if n > 2*int64(watch/o.TTL)+4 {
+		t.Fatalf("the standby made %d round trips in %v (TTL %v)", n, watch, o.TTL)
+	}
+	t.Logf("a standby made %d round trips in %v with TTL %v", n, watch, o.TTL)
+}

@@ -38,9 +38,12 @@
 //   - A session that holds the lock although the row's deadline has passed
 //     belongs to a leader that stopped renewing (partitioned, frozen): a
 //     standby ends it with pg_terminate_backend, which frees the lock.
-//     Such a leader has stopped acting already, see below. This needs the
-//     right to signal the other backend (the same role for every process,
-//     or pg_signal_backend); without it Campaign reports the fact.
+//     Such a leader has stopped acting already, see below. (A holder the
+//     row does not name, one that froze between taking the lock and
+//     writing the row, is ended once it has been idle for a TTL and the
+//     row is a TTL past its deadline.) This needs the right to signal the
+//     other backend (the same role for every process, or
+//     pg_signal_backend); without it Campaign reports the fact.
 //   - The leader stops acting (closes Lost, claims nothing) at start of its
 //     last successful renewal + TTL - Margin on the monotonic clock, which
 //     is before the row's deadline: the row's now() was read after that

@@ -137,9 +137,13 @@ func (e *Elector) campaign(ctx context.Context, c *pgx.Conn, cand solocron.Candi
 	if _, err := c.Exec(ctx, e.sql.sessionSettings); err != nil {
 		return nil, err
 	}
-	// Prepared now, so that the takeover after the wait is one round trip.
-	if _, err := c.Prepare(ctx, e.sql.take, e.sql.take); err != nil {
-		return nil, err
+	// Prepared now, so that the takeover after the wait is one round
+	// trip, and explicitly, because pgx drops a cached statement that
+	// failed: each lock_timeout would cost two more round trips.
+	for _, q := range []string{e.sql.take, e.sql.lock} {
+		if _, err := c.Prepare(ctx, q, q); err != nil {
+			return nil, err
+		}
 	}
 	for {
 		var terminated *bool
@@ -151,7 +155,7 @@ func (e *Elector) campaign(ctx context.Context, c *pgx.Conn, cand solocron.Candi
 		if err != nil {
 			return nil, err
 		}
-		_, err = c.Exec(ctx, `SELECT pg_advisory_lock($1)`, e.key)
+		_, err = c.Exec(ctx, e.sql.lock, e.key)
 		if err == nil {
 			break
 		}

@@ -5,8 +5,8 @@ import "fmt"
 // statements are the SQL texts of one Elector, with its table names.
 // Parameters: $1 app, $2 term, unless said otherwise.
 type statements struct {
-	sessionSettings, wait, take, renew, release, holder string
-	records, claim, complete                            string
+	sessionSettings, wait, lock, take, renew, release, holder string
+	records, claim, complete                                  string
 }
 
 // advisoryHolder selects the pid of the session holding the App's lock,
@@ -62,6 +62,9 @@ func newStatements(t tables) statements {
 					WHEN r.deadline > now() THEN least(ceil(extract(epoch FROM r.deadline - now()) * 1000) + 10, $4::bigint)
 					ELSE greatest($4::bigint / 10, 50) END FROM r)::bigint::text, false)`,
 			t.lease, advisoryHolder("$2", "$3")),
+
+		// lock waits for the lock, until lock_timeout. $1 the key.
+		lock: `SELECT pg_advisory_lock($1)`,
 
 		// take is run by the holder of the lock: the previous holder's
 		// session is gone, so the row is taken whatever its deadline.
