@@ -59,8 +59,11 @@ type Ledger interface {
 	// Claim claims ticks for several jobs in one round trip and reports,
 	// per claim, whether it was granted. A claim is granted when its tick
 	// is after the job's last claimed tick, or, with Retry, when it equals
-	// the last claimed tick and that tick has not been completed. An error
-	// means nothing was granted.
+	// the last claimed tick and that tick has not been completed. Claims
+	// naming the same job are applied in order. On error no claim may be
+	// relied on: the Scheduler runs none of them. (A remote store may have
+	// committed some before the error reached us; such ticks are claimed
+	// but never run: an error can cost a tick, never run one twice.)
 	Claim(ctx context.Context, claims []Claim) ([]bool, error)
 
 	// Complete records that claimed ticks finished. A job's completed tick

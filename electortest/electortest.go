@@ -258,6 +258,16 @@ func batchClaims(t *testing.T, newElector NewElector) {
 			t.Fatalf("batch refused claim %d (%s)", i, names[i])
 		}
 	}
+	// Claims naming one job twice in a batch apply in order.
+	ok = claim(t, l,
+		solocron.Claim{Job: "twice", Tick: tick}, solocron.Claim{Job: "twice", Tick: tick.Add(time.Second)},
+		solocron.Claim{Job: "backwards", Tick: tick.Add(time.Second)}, solocron.Claim{Job: "backwards", Tick: tick})
+	if !ok[0] || !ok[1] || !ok[2] || ok[3] {
+		t.Fatalf("in-order claims of one job in a batch: got %v, want [true true true false]", ok)
+	}
+	if r := records(t, l, "twice"); !r["twice"].Claimed.Equal(tick.Add(time.Second)) {
+		t.Fatalf("after two claims in a batch, claimed = %v, want the later tick", r["twice"].Claimed)
+	}
 	done := make([]solocron.Claim, 0, n)
 	for i := 1; i < n; i++ {
 		done = append(done, batch[i])
