@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 
 	"github.com/solocron/solocron"
+	"github.com/solocron/solocron/internal/redact"
 )
 
 // Elector elects one leader among the processes that share a PostgreSQL
@@ -38,7 +39,7 @@ func New(opt Options) (*Elector, error) {
 	if err != nil {
 		return nil, err
 	}
-	secrets := urlSecrets(opt.URL)
+	secrets := redact.Secrets(opt.URL)
 	cfg, err := pgx.ParseConfig(opt.URL)
 	if err != nil {
 		// A ParseConfigError quotes the connection string (redacted by
@@ -47,7 +48,7 @@ func New(opt Options) (*Elector, error) {
 		if errors.As(err, &pe) && pe.Unwrap() != nil {
 			err = pe.Unwrap()
 		}
-		return nil, redact(fmt.Errorf("solocron/postgres: bad Options.URL: %v", err), secrets)
+		return nil, redact.Error(fmt.Errorf("solocron/postgres: bad Options.URL: %v", err), secrets)
 	}
 	if cfg.Password != "" {
 		secrets = append(secrets, cfg.Password)
@@ -75,7 +76,7 @@ func (e *Elector) wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return redact(fmt.Errorf("solocron/postgres: %s on %s: %w", op, e, err), e.secrets)
+	return redact.Error(fmt.Errorf("solocron/postgres: %s on %s: %w", op, e, err), e.secrets)
 }
 
 // connect opens a connection of its own, not a pool slot: the advisory

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/solocron/solocron"
+	"github.com/solocron/solocron/internal/redact"
 )
 
 // lease is one term: the advisory lock held by its session and the lease
@@ -115,7 +116,7 @@ func (l *lease) lose(cause error) {
 		return
 	}
 	l.ended = true
-	l.err = redact(fmt.Errorf("%w: %s: %w", solocron.ErrNotLeader, l.e, cause), l.e.secrets)
+	l.err = redact.Error(fmt.Errorf("%w: %s: %w", solocron.ErrNotLeader, l.e, cause), l.e.secrets)
 	l.expiry.Stop()
 	close(l.lost)
 	l.mu.Unlock()

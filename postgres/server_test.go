@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/solocron/solocron/internal/redact"
 )
 
 // The tests run against a real server. Without one they skip, or fail
@@ -26,7 +28,7 @@ func testURL(t testing.TB) string {
 	if err != nil {
 		msg := fmt.Sprintf("no PostgreSQL server for the tests (SOLOCRON_POSTGRES_URL, default %s): %v\n"+
 			"start one with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
-			defaultTestURL, redact(err, urlSecrets(url)))
+			defaultTestURL, redact.Error(err, redact.Secrets(url)))
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/solocron/solocron/internal/redact"
 )
 
 // dialURL makes a client from a redis:// or rediss:// URL. Neither the URL
@@ -21,7 +23,7 @@ func dialURL(o Options) (client *goredis.Client, where string, secrets []string,
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, "", nil, fmt.Errorf("solocron/redis: bad Options.URL: %v", redact(err, urlSecrets(o.URL)))
+		return nil, "", nil, fmt.Errorf("solocron/redis: bad Options.URL: %v", redact.Error(err, urlSecrets(o.URL)))
 	}
 	if u.User != nil {
 		secrets = append(secrets, u.User.Username())
@@ -34,7 +36,7 @@ func dialURL(o Options) (client *goredis.Client, where string, secrets []string,
 	}
 	ro, err := goredis.ParseURL(o.URL)
 	if err != nil {
-		return nil, "", nil, fmt.Errorf("solocron/redis: bad Options.URL: %v", redact(err, secrets))
+		return nil, "", nil, fmt.Errorf("solocron/redis: bad Options.URL: %v", redact.Error(err, secrets))
 	}
 	if u.Scheme == "rediss" && o.TLSConfig != nil {
 		ro.TLSConfig = o.TLSConfig.Clone()
@@ -83,7 +85,9 @@ func describeClient(c goredis.UniversalClient) string {
 }
 
 // urlSecrets digs the userinfo out of a URL that url.Parse refused, so that
-// it can be scrubbed from the error.
+// it can be scrubbed from the error. Unlike redact.Secrets it takes the user
+// name too: with Redis ACLs a user name is half a credential, and no
+// server error needs to name it.
 func urlSecrets(raw string) []string {
 	rest := raw
 	if i := strings.Index(rest, "://"); i >= 0 {
@@ -96,33 +100,3 @@ func urlSecrets(raw string) []string {
 	user, pass, _ := strings.Cut(rest[:at], ":")
 	return []string{user, pass, rest[:at]}
 }
-
-// redact replaces every secret in err's text. Errors from the network or
-// the server do not quote credentials; this is the belt to that brace.
-func redact(err error, secrets []string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	clean := msg
-	for _, s := range secrets {
-		if len(s) >= 3 {
-			clean = strings.ReplaceAll(clean, s, "xxxxx")
-		}
-	}
-	if clean == msg {
-		return err
-	}
-	return redactedError{msg: clean, err: err}
-}
-
-// redactedError prints the scrubbed text. It answers errors.Is (context
-// errors, ErrNotLeader) but does not unwrap, so the original text cannot
-// be reached.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e redactedError) Error() string        { return e.msg }
-func (e redactedError) Is(target error) bool { return errors.Is(e.err, target) }

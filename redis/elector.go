@@ -18,6 +18,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/solocron/solocron"
+	"github.com/solocron/solocron/internal/redact"
 )
 
 // Elector elects one leader among the processes that share a Redis server
@@ -70,7 +71,7 @@ func (e *Elector) wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return redact(fmt.Errorf("solocron/redis: %s on %s app %s: %w", op, e.where, e.opt.App, err), e.secrets)
+	return redact.Error(fmt.Errorf("solocron/redis: %s on %s app %s: %w", op, e.where, e.opt.App, err), e.secrets)
 }
 
 // Campaign blocks until this process holds the lease. A standby tries

@@ -15,6 +15,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/solocron/solocron"
+	"github.com/solocron/solocron/internal/redact"
 )
 
 // The tests run against a real server: SOLOCRON_REDIS_URL, or
@@ -43,7 +44,7 @@ var reachable = sync.OnceValues(func() (string, error) {
 	}
 	o, err := goredis.ParseURL(url)
 	if err != nil {
-		return "", fmt.Errorf("SOLOCRON_REDIS_URL: %v", redact(err, urlSecrets(url)))
+		return "", fmt.Errorf("SOLOCRON_REDIS_URL: %v", redact.Error(err, urlSecrets(url)))
 	}
 	o.MaxRetries = -1
 	c := goredis.NewClient(o)
@@ -51,7 +52,7 @@ var reachable = sync.OnceValues(func() (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
-		return "", fmt.Errorf("no Redis server at %s (%v)", o.Addr, redact(err, urlSecrets(url)))
+		return "", fmt.Errorf("no Redis server at %s (%v)", o.Addr, redact.Error(err, urlSecrets(url)))
 	}
 	return url, nil
 })

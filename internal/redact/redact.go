@@ -1,4 +1,6 @@
-package postgres
+// Package redact scrubs credentials from errors, for the engines whose
+// connection strings carry a password.
+package redact
 
 import (
 	"errors"
@@ -6,10 +8,11 @@ import (
 	"strings"
 )
 
-// urlSecrets digs the password out of a connection string that
-// pgx.ParseConfig may have refused, URL or keyword/value form, so that it
-// can be scrubbed from errors.
-func urlSecrets(raw string) []string {
+// Secrets digs the password out of a connection string that its driver
+// may have refused, URL or keyword/value form, so that it can be scrubbed
+// from errors: as written, percent-unescaped, and any password=
+// parameter.
+func Secrets(raw string) []string {
 	var secrets []string
 	if u, err := url.Parse(raw); err == nil && u.User != nil {
 		if p, ok := u.User.Password(); ok {
@@ -56,9 +59,11 @@ func urlSecrets(raw string) []string {
 	return secrets
 }
 
-// redact replaces every secret in err's text. pgx and the server do not
-// quote passwords in their errors; this is the belt to that brace.
-func redact(err error, secrets []string) error {
+// Error replaces every secret of at least 3 bytes in err's text with
+// "xxxxx" (shorter ones would scrub ordinary words). Drivers and servers
+// do not quote passwords in their errors; this is the belt to that brace.
+// It returns err itself when there was nothing to scrub.
+func Error(err error, secrets []string) error {
 	if err == nil {
 		return nil
 	}
