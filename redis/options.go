@@ -8,6 +8,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/solocron/solocron/internal/leasetiming"
 )
 
 // Defaults. A standby takes over at most TTL (+ one round trip) after the
@@ -88,27 +90,12 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
 	}
-	if o.TTL == 0 {
-		o.TTL = DefaultTTL
+	lt := leasetiming.Timing{TTL: o.TTL, RenewInterval: o.RenewInterval, Margin: o.Margin}
+	lt, err := lt.WithDefaults("solocron/redis", DefaultTTL, MinTTL)
+	if err != nil {
+		return o, err
 	}
-	if o.TTL < MinTTL {
-		return o, fmt.Errorf("solocron/redis: Options.TTL %v is too short: at least %v", o.TTL, MinTTL)
-	}
-	if o.TTL%time.Millisecond != 0 {
-		return o, fmt.Errorf("solocron/redis: Options.TTL %v is not a whole number of milliseconds", o.TTL)
-	}
-	if o.Margin == 0 {
-		o.Margin = o.TTL / 5
-	}
-	if o.Margin < 0 || o.Margin >= o.TTL/2 {
-		return o, fmt.Errorf("solocron/redis: Options.Margin %v must be positive and less than half the TTL (%v)", o.Margin, o.TTL)
-	}
-	if o.RenewInterval == 0 {
-		o.RenewInterval = o.TTL / 3
-	}
-	if o.RenewInterval <= 0 || o.RenewInterval > (o.TTL-o.Margin)/2 {
-		return o, fmt.Errorf("solocron/redis: Options.RenewInterval %v must be positive and at most (TTL - Margin)/2 = %v, so that a failed renewal can be retried before the lease runs out", o.RenewInterval, (o.TTL-o.Margin)/2)
-	}
+	o.TTL, o.RenewInterval, o.Margin = lt.TTL, lt.RenewInterval, lt.Margin
 	if o.PollInterval == 0 {
 		o.PollInterval = DefaultPollInterval
 	}
