@@ -36,14 +36,8 @@ func TestCluster(t *testing.T) {
 		t.Logf("kill-to-leading latencies: %v", lat)
 	})
 	t.Run("StopHandsOver", func(t *testing.T) {
-		for range 2 {
-			pid, _, _ := c.Leader(5 * time.Second)
-			stopped := c.Stop(pid)
-			_, _, since := c.Leader(5*time.Second, pid)
-			t.Logf("Stop-to-leading latency: %v", since.Sub(stopped))
-			c.Spawn()
-			time.Sleep(1500 * time.Millisecond)
-		}
+		lat := c.StopLeaders(2, 5*time.Second)
+		t.Logf("Stop-to-leading latencies: %v", lat)
 	})
 	time.Sleep(1500 * time.Millisecond)
 	c.StopAll()

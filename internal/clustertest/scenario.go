@@ -31,3 +31,21 @@ func (c *Cluster) KillLeaders(n int, takeover time.Duration) []time.Duration {
 	}
 	return latencies
 }
+
+// StopLeaders stops the leader gracefully (Scheduler.Stop) n times and
+// spawns a replacement each time, so the cluster keeps its size. Stop
+// releases leadership, so takeover bounds both the wait for a leader and
+// the handover. It returns the Stop-to-leading latencies.
+func (c *Cluster) StopLeaders(n int, takeover time.Duration) []time.Duration {
+	c.t.Helper()
+	var latencies []time.Duration
+	for range n {
+		pid, _, _ := c.Leader(takeover)
+		stopped := c.Stop(pid)
+		_, _, since := c.Leader(takeover, pid)
+		latencies = append(latencies, since.Sub(stopped))
+		c.Spawn()
+		time.Sleep(1500 * time.Millisecond)
+	}
+	return latencies
+}
