@@ -31,7 +31,7 @@ import (
 // ledgerCompactFactor times the live records and at least
 // ledgerCompactMin bytes. Variables so that tests can lower them.
 var (
-	ledgerCompactFactor       = 4
+	ledgerCompactFactor       = 8
 	ledgerCompactMin    int64 = 1 << 20
 )
 

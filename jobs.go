@@ -122,8 +122,11 @@ type runKey struct{}
 
 // RunFrom returns the Run a job's ctx belongs to.
 func RunFrom(ctx context.Context) (Run, bool) {
-	r, ok := ctx.Value(runKey{}).(Run)
-	return r, ok
+	r, ok := ctx.Value(runKey{}).(*Run)
+	if !ok {
+		return Run{}, false
+	}
+	return *r, true
 }
 
 // validate checks a job's fields and parses its spec.

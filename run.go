@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -17,10 +18,11 @@ type job struct {
 	Job
 	sched cron.Schedule
 
+	next atomic.Int64 // the next tick (Unix ns; 0: none), as this process's leader last computed it
+
 	mu       sync.Mutex
 	running  bool
-	queue    []Run     // ticks to run after the current run, in order
-	next     time.Time // the next tick, as this process's leader last computed it
+	queue    []Run // ticks to run after the current run, in order
 	lastTick time.Time
 	lastDur  time.Duration
 	lastErr  error
@@ -83,9 +85,11 @@ func (j *job) release() {
 }
 
 func (j *job) setNext(t time.Time) {
-	j.mu.Lock()
-	j.next = t
-	j.mu.Unlock()
+	if t.IsZero() {
+		j.next.Store(0)
+		return
+	}
+	j.next.Store(t.UnixNano())
 }
 
 func (j *job) skipped() {
@@ -94,29 +98,26 @@ func (j *job) skipped() {
 	j.mu.Unlock()
 }
 
-func (j *job) started(tick time.Time) {
+// finished records a run and, under the same lock, dequeues the next
+// queued tick or marks the job idle (see dequeue).
+func (j *job) finished(tick time.Time, d time.Duration, err error) (Run, bool) {
 	j.mu.Lock()
-	j.lastTick = tick
-	j.mu.Unlock()
-}
-
-func (j *job) finished(d time.Duration, err error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.lastDur, j.lastErr = d, err
+	j.lastTick, j.lastDur, j.lastErr = tick, d, err
 	j.runs++
 	if err != nil {
 		j.errs++
 	}
+	j.mu.Unlock()
+	return j.dequeue()
 }
 
 func (j *job) status(now time.Time) JobStatus {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	next := j.next
+	next := time.Unix(0, j.next.Load())
 	if !next.After(now) {
 		next = j.sched.Next(now)
 	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	return JobStatus{
 		Name: j.Name, Spec: j.Spec, Next: next,
 		LastTick: j.lastTick, LastDuration: j.lastDur, LastError: j.lastErr,

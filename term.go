@@ -37,11 +37,17 @@ type term struct {
 	mu      sync.Mutex
 	closing bool
 	runs    sync.WaitGroup
+	runners *runners
+
+	starts []pending // fire's batch, reused from tick to tick
+	claims []Claim   // claimAndLaunch's, likewise
 }
 
 func newTerm(s *Scheduler, lease Lease) *term {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &term{s: s, lease: lease, since: time.Now(), ctx: ctx, cancel: cancel, known: make(map[*job]bool)}
+	t := &term{s: s, lease: lease, since: time.Now(), ctx: ctx, cancel: cancel, known: make(map[*job]bool)}
+	t.runners = newRunners(t.runTask)
+	return t
 }
 
 // serve dispatches ticks until leadership is lost (it returns why) or Stop
@@ -156,7 +162,7 @@ func (t *term) claimAndComplete(claims []Claim) error {
 
 // fire runs every job due at or before now.
 func (t *term) fire(now time.Time) error {
-	var starts []pending
+	starts := t.starts[:0]
 	term := t.lease.Term()
 	for e := t.due.peek(); e != nil && !e.next.After(now); e = t.due.peek() {
 		j, tick := e.j, e.next
@@ -177,6 +183,7 @@ func (t *term) fire(now time.Time) error {
 			t.skip(j, r, SkipQueue)
 		}
 	}
+	t.starts = starts[:0]
 	return t.claimAndLaunch(starts)
 }
 
@@ -192,10 +199,11 @@ func (t *term) claimAndLaunch(runs []pending) error {
 	if len(runs) == 0 {
 		return nil
 	}
-	claims := make([]Claim, len(runs))
-	for i, p := range runs {
-		claims[i] = Claim{Job: p.r.Job, Tick: p.r.Tick, Retry: p.r.Retry}
+	claims := t.claims[:0]
+	for _, p := range runs {
+		claims = append(claims, Claim{Job: p.r.Job, Tick: p.r.Tick, Retry: p.r.Retry})
 	}
+	t.claims = claims[:0]
 	granted, err := t.claim(claims)
 	for i, p := range runs {
 		j, r := p.j, p.r
@@ -249,45 +257,51 @@ func (t *term) withLedger(call func(ctx context.Context) error) error {
 	return call(ctx)
 }
 
-// launch runs r, then the job's queued ticks, in a goroutine of the term.
+// launch runs r, then the job's queued ticks, on a runner of the term.
 // result, when not nil, receives r's error.
 func (t *term) launch(j *job, r Run, result chan<- error) bool {
+	rc := &runContext{Context: t.ctx, run: r, j: j, result: result}
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.closing {
-		t.mu.Unlock()
 		j.release()
 		return false
 	}
 	t.runs.Add(1)
-	t.mu.Unlock()
-	go func() {
-		defer t.runs.Done()
-		err := t.execute(j, r)
-		if result != nil {
-			result <- err
-		}
-		for r, ok := t.nextQueued(j); ok; r, ok = t.nextQueued(j) {
-			t.execute(j, r)
-		}
-	}()
+	t.runners.start(rc)
 	return true
+}
+
+// runTask runs rc, then the job's queued ticks.
+func (t *term) runTask(rc *runContext) {
+	defer t.runs.Done()
+	j := rc.j
+	for {
+		d, err := t.execute(rc)
+		r, ok := j.finished(rc.run.Tick, d, err)
+		if rc.result != nil {
+			rc.result <- err // after finished: RunNow's caller may read Status next
+		}
+		if r, ok = t.claimQueued(j, r, ok); !ok {
+			return
+		}
+		rc = &runContext{Context: t.ctx, run: r, j: j}
+	}
 }
 
 // launchQueued starts the job's queued ticks, if any.
 func (t *term) launchQueued(j *job) {
-	if r, ok := t.nextQueued(j); ok {
+	r, ok := j.dequeue()
+	if r, ok = t.claimQueued(j, r, ok); ok {
 		t.launch(j, r, nil)
 	}
 }
 
-// nextQueued claims the job's next queued tick; it marks the job idle when
-// there is none, or when the term no longer starts runs.
-func (t *term) nextQueued(j *job) (Run, bool) {
-	for {
-		r, ok := j.dequeue()
-		if !ok {
-			return Run{}, false
-		}
+// claimQueued claims the job's next queued tick, given the first one
+// dequeued; it marks the job idle when there is none, or when the term no
+// longer starts runs.
+func (t *term) claimQueued(j *job, r Run, ok bool) (Run, bool) {
+	for ; ok; r, ok = j.dequeue() {
 		if t.ctx.Err() != nil || t.s.campaign.Err() != nil {
 			j.release()
 			return Run{}, false
@@ -305,25 +319,51 @@ func (t *term) nextQueued(j *job) (Run, bool) {
 			t.skip(j, r, SkipClaimed)
 		}
 	}
+	return Run{}, false
 }
 
-// execute runs one claimed tick and reports it.
-func (t *term) execute(j *job, r Run) error {
-	s := t.s
-	ctx := context.WithValue(t.ctx, runKey{}, r)
+// execute runs one claimed tick and reports it; the job's figures are the
+// caller's to record. Its own frame is kept small, the reporting in
+// functions of their own: runners start on small stacks, and growing one on
+// every run was a measurable share of a firing's cost.
+func (t *term) execute(rc *runContext) (time.Duration, error) {
+	j := rc.j
 	if j.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, j.Timeout)
-		defer cancel()
+		return t.executeWithTimeout(rc)
 	}
-	j.started(r.Tick)
-	hook(s, s.opts.Hooks.OnJobStart, JobEvent{Run: r})
+	t.reportStart(rc)
+	begin := time.Now()
+	err := j.call(rc)
+	d := time.Since(begin)
+	t.reportEnd(rc, d, err)
+	return d, err
+}
+
+func (t *term) executeWithTimeout(rc *runContext) (time.Duration, error) {
+	j := rc.j
+	ctx, cancel := context.WithTimeout(rc, j.Timeout)
+	defer cancel()
+	t.reportStart(rc)
 	begin := time.Now()
 	err := j.call(ctx)
 	d := time.Since(begin)
-	if err != nil && j.Timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) && t.ctx.Err() == nil {
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && t.ctx.Err() == nil {
 		err = fmt.Errorf("solocron: job %q timed out after %v: %w", j.Name, j.Timeout, err)
 	}
+	t.reportEnd(rc, d, err)
+	return d, err
+}
+
+func (t *term) reportStart(rc *runContext) {
+	if h := t.s.opts.Hooks.OnJobStart; h != nil {
+		hook(t.s, h, JobEvent{Run: rc.run})
+	}
+}
+
+// reportEnd records an at-least-once job's completion, calls the hooks and
+// logs a failure.
+func (t *term) reportEnd(rc *runContext, d time.Duration, err error) {
+	s, j, r := t.s, rc.j, rc.run
 	if j.AtLeastOnce && !r.Manual && t.ctx.Err() == nil {
 		// A run cut short by lost leadership or Stop's deadline stays
 		// unfinished in the ledger, so the next leader runs it again.
@@ -332,16 +372,18 @@ func (t *term) execute(j *job, r Run) error {
 			s.log.Warn("solocron: recording completion failed", "job", j.Name, "tick", r.Tick, "err", cerr)
 		}
 	}
-	j.finished(d, err)
+	hooks := &s.opts.Hooks
+	if err == nil && hooks.OnJobFinish == nil && !s.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
 	ev := JobEvent{Run: r, Duration: d, Err: err}
-	hook(s, s.opts.Hooks.OnJobFinish, ev)
+	hook(s, hooks.OnJobFinish, ev)
 	if err != nil {
 		s.log.Error("solocron: job failed", "job", j.Name, "tick", r.Tick, "term", r.Term, "duration", d, "err", err)
-		hook(s, s.opts.Hooks.OnJobError, ev)
-	} else if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		hook(s, hooks.OnJobError, ev)
+	} else {
 		s.log.Debug("solocron: job finished", "job", j.Name, "tick", r.Tick, "term", r.Term, "duration", d)
 	}
-	return err
 }
 
 // skip reports a tick that is not run.
@@ -381,8 +423,11 @@ func (t *term) runNow(ctx context.Context, j *job) error {
 // close stops the term from starting runs, so its runs can be waited for.
 func (t *term) close() {
 	t.mu.Lock()
-	t.closing = true
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	if !t.closing {
+		t.closing = true
+		t.runners.close()
+	}
 }
 
 // wait waits for the term's runs until ctx ends; it reports whether they
