@@ -99,7 +99,7 @@ func startWorker(t testing.TB, role string, env ...string) *proc {
 		close(p.exited)
 	}()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGCONT)
+		resume(cmd.Process) // a worker a test left stopped still dies
 		_ = cmd.Process.Kill()
 		select {
 		case <-p.exited:
