@@ -22,8 +22,14 @@ func (c *runContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// maxIdleRunners bounds the runners kept waiting between ticks.
-const maxIdleRunners = 1024
+// Runners kept waiting between ticks: as many as the largest batch this
+// term has launched (so a tick of 10,000 jobs starts no goroutine once the
+// runners exist), at least minIdleRunners, at most maxIdleRunners (an idle
+// runner costs its stack, a few KiB).
+const (
+	minIdleRunners = 1024
+	maxIdleRunners = 1 << 16
+)
 
 // runners are the goroutines that run a term's jobs. They are kept between
 // runs: starting a goroutine per run, and growing its stack on the way into
@@ -32,11 +38,22 @@ const maxIdleRunners = 1024
 type runners struct {
 	tasks chan *runContext // unbuffered: a send succeeds only to an idle runner
 	idle  atomic.Int32
+	keep  atomic.Int32 // how many may stay idle
 	run   func(*runContext)
 }
 
 func newRunners(run func(*runContext)) *runners {
-	return &runners{tasks: make(chan *runContext), run: run}
+	p := &runners{tasks: make(chan *runContext), run: run}
+	p.keep.Store(minIdleRunners)
+	return p
+}
+
+// expect raises the number of runners kept idle to a batch of n runs.
+func (p *runners) expect(n int) {
+	n = min(n, maxIdleRunners)
+	if int32(n) > p.keep.Load() {
+		p.keep.Store(int32(n))
+	}
 }
 
 // start hands rc to an idle runner, or starts one. It must not be called
@@ -52,7 +69,7 @@ func (p *runners) start(rc *runContext) {
 func (p *runners) loop(rc *runContext) {
 	for {
 		p.run(rc)
-		if p.idle.Add(1) > maxIdleRunners {
+		if p.idle.Add(1) > p.keep.Load() {
 			p.idle.Add(-1)
 			return
 		}

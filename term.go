@@ -204,6 +204,7 @@ func (t *term) claimAndLaunch(runs []pending) error {
 		claims = append(claims, Claim{Job: p.r.Job, Tick: p.r.Tick, Retry: p.r.Retry})
 	}
 	t.claims = claims[:0]
+	t.runners.expect(len(runs))
 	granted, err := t.claim(claims)
 	for i, p := range runs {
 		j, r := p.j, p.r
@@ -361,8 +362,18 @@ func (t *term) reportStart(rc *runContext) {
 }
 
 // reportEnd records an at-least-once job's completion, calls the hooks and
-// logs a failure.
+// logs a failure. Most runs have none of these to do: the test is kept
+// apart from the work so that each run's stack stays small.
 func (t *term) reportEnd(rc *runContext, d time.Duration, err error) {
+	if err == nil && !rc.j.AtLeastOnce && t.s.opts.Hooks.OnJobFinish == nil &&
+		!t.s.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	t.report(rc, d, err)
+}
+
+//go:noinline
+func (t *term) report(rc *runContext, d time.Duration, err error) {
 	s, j, r := t.s, rc.j, rc.run
 	if j.AtLeastOnce && !r.Manual && t.ctx.Err() == nil {
 		// A run cut short by lost leadership or Stop's deadline stays
@@ -372,15 +383,11 @@ func (t *term) reportEnd(rc *runContext, d time.Duration, err error) {
 			s.log.Warn("solocron: recording completion failed", "job", j.Name, "tick", r.Tick, "err", cerr)
 		}
 	}
-	hooks := &s.opts.Hooks
-	if err == nil && hooks.OnJobFinish == nil && !s.log.Enabled(context.Background(), slog.LevelDebug) {
-		return
-	}
 	ev := JobEvent{Run: r, Duration: d, Err: err}
-	hook(s, hooks.OnJobFinish, ev)
+	hook(s, s.opts.Hooks.OnJobFinish, ev)
 	if err != nil {
 		s.log.Error("solocron: job failed", "job", j.Name, "tick", r.Tick, "term", r.Term, "duration", d, "err", err)
-		hook(s, hooks.OnJobError, ev)
+		hook(s, s.opts.Hooks.OnJobError, ev)
 	} else {
 		s.log.Debug("solocron: job finished", "job", j.Name, "tick", r.Tick, "term", r.Term, "duration", d)
 	}
