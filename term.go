@@ -279,9 +279,11 @@ func (t *term) runTask(rc *runContext) {
 	j := rc.j
 	for {
 		d, err := t.execute(rc)
+		// The figures first: hooks and RunNow's caller may read Status.
 		r, ok := j.finished(rc.run.Tick, d, err)
+		t.reportEnd(rc, d, err)
 		if rc.result != nil {
-			rc.result <- err // after finished: RunNow's caller may read Status next
+			rc.result <- err
 		}
 		if r, ok = t.claimQueued(j, r, ok); !ok {
 			return
@@ -323,8 +325,8 @@ func (t *term) claimQueued(j *job, r Run, ok bool) (Run, bool) {
 	return Run{}, false
 }
 
-// execute runs one claimed tick and reports it; the job's figures are the
-// caller's to record. Its own frame is kept small, the reporting in
+// execute runs one claimed tick and reports its start; its end is the
+// caller's to record and report. Its own frame is kept small, the reporting in
 // functions of their own: runners start on small stacks, and growing one on
 // every run was a measurable share of a firing's cost.
 func (t *term) execute(rc *runContext) (time.Duration, error) {
@@ -336,7 +338,6 @@ func (t *term) execute(rc *runContext) (time.Duration, error) {
 	begin := time.Now()
 	err := j.call(rc)
 	d := time.Since(begin)
-	t.reportEnd(rc, d, err)
 	return d, err
 }
 
@@ -351,7 +352,6 @@ func (t *term) executeWithTimeout(rc *runContext) (time.Duration, error) {
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && t.ctx.Err() == nil {
 		err = fmt.Errorf("solocron: job %q timed out after %v: %w", j.Name, j.Timeout, err)
 	}
-	t.reportEnd(rc, d, err)
 	return d, err
 }
 
