@@ -687,3 +687,25 @@ func TestLostTickRunsAgainOnlyForAtLeastOnceJobs(t *testing.T) {
 	}
 	t.Fatal("the at-least-once job did not run in the new term")
 }
+
+func TestStartLogsTheEffectiveLockPath(t *testing.T) {
+	t.Parallel()
+	var logs strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	path := lockPath(t)
+	start(t, Options{LockPath: path, Logger: logger})
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "solocron: started") || !strings.Contains(logs.String(), path) {
+		t.Fatalf("Start logged %q; want the effective lock path %s", logs.String(), path)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
