@@ -1,7 +1,9 @@
 package solocron_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -690,9 +692,9 @@ func TestLostTickRunsAgainOnlyForAtLeastOnceJobs(t *testing.T) {
 
 func TestStartLogsTheEffectiveLockPath(t *testing.T) {
 	t.Parallel()
-	var logs strings.Builder
+	var logs bytes.Buffer
 	var mu sync.Mutex
-	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+	logger := slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		return logs.Write(p)
@@ -701,8 +703,12 @@ func TestStartLogsTheEffectiveLockPath(t *testing.T) {
 	start(t, Options{LockPath: path, Logger: logger})
 	mu.Lock()
 	defer mu.Unlock()
-	if !strings.Contains(logs.String(), "solocron: started") || !strings.Contains(logs.String(), path) {
-		t.Fatalf("Start logged %q; want the effective lock path %s", logs.String(), path)
+	var line struct{ Msg, Elector string }
+	if err := json.NewDecoder(&logs).Decode(&line); err != nil {
+		t.Fatalf("decoding the first log line: %v", err)
+	}
+	if line.Msg != "solocron: started" || line.Elector != "file "+path {
+		t.Fatalf("Start logged %+v; want the effective lock path %s", line, path)
 	}
 }
 
