@@ -591,14 +591,7 @@ func TestCluster(t *testing.T) {
 	}
 	path := lockPath(t)
 	c := clustertest.Start(t, clustertest.Config{Workers: 4, Env: []string{"SOLOCRON_TEST_LOCK=" + path}})
-	t.Run("KillLeader", func(t *testing.T) {
-		lat := c.KillLeaders(6, 5*time.Second)
-		t.Logf("kill-to-leading latencies: %v", lat)
-	})
-	t.Run("StopHandsOver", func(t *testing.T) {
-		lat := c.StopLeaders(2, 5*time.Second)
-		t.Logf("Stop-to-leading latencies: %v", lat)
-	})
+	c.Handovers(t, 6, 5*time.Second, 2)
 	t.Run("LockFileDeleted", func(t *testing.T) {
 		for range 3 {
 			old, _, _ := c.Leader(5 * time.Second)
@@ -627,9 +620,7 @@ func TestCluster(t *testing.T) {
 			t.Logf("leader %d, then %d after the lock file was replaced", old, pid)
 		}
 	})
-	time.Sleep(1500 * time.Millisecond)
-	c.StopAll()
-	c.CheckExactlyOnce(6)
+	c.Finish(6)
 }
 
 func TestLostTickRunsAgainOnlyForAtLeastOnceJobs(t *testing.T) {

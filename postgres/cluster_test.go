@@ -31,17 +31,8 @@ func TestCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := clustertest.Start(t, clustertest.Config{Workers: 4, Env: []string{workerOptionsEnv + "=" + string(opts)}})
-	t.Run("KillLeader", func(t *testing.T) {
-		lat := c.KillLeaders(6, 5*time.Second)
-		t.Logf("kill-to-leading latencies: %v", lat)
-	})
-	t.Run("StopHandsOver", func(t *testing.T) {
-		lat := c.StopLeaders(2, 5*time.Second)
-		t.Logf("Stop-to-leading latencies: %v", lat)
-	})
-	time.Sleep(1500 * time.Millisecond)
-	c.StopAll()
-	c.CheckExactlyOnce(6)
+	c.Handovers(t, 6, 5*time.Second, 2)
+	c.Finish(6)
 }
 
 // clusterWorkerOptions makes a clustertest worker's Scheduler use this

@@ -2,6 +2,7 @@ package clustertest
 
 import (
 	"math/rand/v2"
+	"testing"
 	"time"
 )
 
@@ -48,4 +49,25 @@ func (c *Cluster) StopLeaders(n int, takeover time.Duration) []time.Duration {
 		time.Sleep(1500 * time.Millisecond)
 	}
 	return latencies
+}
+
+// Handovers is the scenario every elector's cluster test runs, as two
+// subtests: kills SIGKILLs of the leader (a standby must lead within
+// killTakeover), then stops clean Stops (within 5 s each).
+func (c *Cluster) Handovers(t *testing.T, kills int, killTakeover time.Duration, stops int) {
+	t.Run("KillLeader", func(t *testing.T) {
+		t.Logf("kill-to-leading latencies: %v", c.KillLeaders(kills, killTakeover))
+	})
+	t.Run("StopHandsOver", func(t *testing.T) {
+		t.Logf("Stop-to-leading latencies: %v", c.StopLeaders(stops, 5*time.Second))
+	})
+}
+
+// Finish lets the last leader run a tick or so, stops every worker, and
+// checks the run log (see CheckExactlyOnce).
+func (c *Cluster) Finish(minTerms int) Verdict {
+	c.t.Helper()
+	time.Sleep(1500 * time.Millisecond)
+	c.StopAll()
+	return c.CheckExactlyOnce(minTerms)
 }
