@@ -64,12 +64,16 @@ func skipOnWindows(t *testing.T, why string) {
 }
 
 func TestFileLockConformance(t *testing.T) {
-	electortest.Run(t, func(t *testing.T) electortest.NewElector {
-		path := filepath.Join(testdir.New(t), "app.lock")
-		return func(t *testing.T) solocron.Elector {
-			return newFileLock(t, solocron.FileLockOptions{Path: path})
-		}
-	})
+	for _, sync := range []bool{false, true} {
+		t.Run(fmt.Sprintf("Sync=%t", sync), func(t *testing.T) {
+			electortest.Run(t, func(t *testing.T) electortest.NewElector {
+				path := filepath.Join(testdir.New(t), "app.lock")
+				return func(t *testing.T) solocron.Elector {
+					return newFileLock(t, solocron.FileLockOptions{Path: path, Sync: sync})
+				}
+			})
+		})
+	}
 }
 
 func TestFileLockString(t *testing.T) {
