@@ -32,9 +32,20 @@ type Elector interface {
 type Lease interface {
 	Ledger
 
-	// Term is the fencing token: it grows with every new term of
-	// leadership, whichever process holds it.
+	// Term is the fencing token: it is greater than every term the
+	// elector granted before, whichever process held it, even when the
+	// elector's state was deleted or restored from a backup since (each
+	// engine documents the one assumption this rests on).
 	Term() uint64
+
+	// LedgerStale is non-nil when, as this term began, the engine found
+	// the ledger older than the last term it knows of: it was restored
+	// from a backup, moved back, replaced or deleted while the term's
+	// record survived. Its records may then name ticks as unclaimed that
+	// did run, so the Scheduler trusts none of them for catch-up (the
+	// jobs are treated as new) and logs the error. Once this term has
+	// claimed anything, the ledger is current again.
+	LedgerStale() error
 
 	// Lost is closed when leadership ends for any reason but Release (the
 	// lock file was deleted, the lease could not be renewed, the session
@@ -69,6 +80,12 @@ type Ledger interface {
 	// Complete records that claimed ticks finished. A job's completed tick
 	// only moves forward.
 	Complete(ctx context.Context, done []Claim) error
+
+	// Reset sets the job's claimed and completed ticks to tick, even when
+	// that moves them back: the repair of a record claimed far ahead of
+	// now (a corrupt record, a leader whose clock stepped forward). It is
+	// fenced like Claim, and creates the record if there is none.
+	Reset(ctx context.Context, job string, tick time.Time) error
 }
 
 // Candidate identifies the process that campaigns; the Elector shows it to
@@ -76,6 +93,8 @@ type Ledger interface {
 type Candidate struct {
 	PID      int
 	Hostname string
+	App      string // the application's identity (by default its main package path); may be empty
+	Jobs     string // a digest of the names of the jobs it registered; may be empty
 }
 
 // Holder describes the process that leads.
@@ -84,6 +103,8 @@ type Holder struct {
 	Hostname string
 	Since    time.Time // when its term began
 	Term     uint64
+	App      string // the leader's Candidate.App
+	Jobs     string // the leader's Candidate.Jobs
 }
 
 // Record is what the ledger holds for one job. Zero times mean never.

@@ -309,3 +309,11 @@ func readHolderPath(path string) (holderDoc, error) {
 	}
 	return doc, nil
 }
+
+// LedgerStale: see Lease.LedgerStale.
+func (l *fileLease) LedgerStale() error { return nil }
+
+// Reset: see Ledger.Reset.
+func (l *fileLease) Reset(ctx context.Context, job string, tick time.Time) error {
+	return errors.New("solocron: Reset is not implemented by the file lock yet")
+}

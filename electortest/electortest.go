@@ -32,13 +32,45 @@ func Run(t *testing.T, newElector func(t *testing.T) NewElector) {
 	t.Run("BatchClaims", func(t *testing.T) { batchClaims(t, newElector(t)) })
 	t.Run("LedgerOutlivesTerm", func(t *testing.T) { ledgerOutlivesTerm(t, newElector(t)) })
 	t.Run("OldTermIsFenced", func(t *testing.T) { oldTermIsFenced(t, newElector(t)) })
+	t.Run("ResetMovesARecordBack", func(t *testing.T) { resetMovesBack(t, newElector(t)) })
+	t.Run("HolderShowsIdentity", func(t *testing.T) { holderShowsIdentity(t, newElector(t)) })
+	t.Run("FreshLedgerIsNotStale", func(t *testing.T) { freshLedgerIsNotStale(t, newElector(t)) })
+}
+
+// Store gives the state checks (RunState) the means to break the
+// engine's store the way an operator's mistake, an attacker or a server
+// restart would. Each function is called while nobody leads.
+type Store struct {
+	// New returns an Elector on the store, as NewElector does.
+	New NewElector
+
+	// DeleteAll deletes everything the engine keeps for the application
+	// (files, rows, keys): a cleaned cache directory, a dropped table, a
+	// Redis restart without persistence.
+	DeleteAll func(t *testing.T)
+
+	// BackupLedger copies the ledger as it is now and returns a function
+	// that puts the copy back in its place (an operator restoring a
+	// backup, or moving the ledger away and back).
+	BackupLedger func(t *testing.T) (restore func(t *testing.T))
+}
+
+// RunState runs the checks that a term never goes back and a stale ledger
+// is reported, whatever state was deleted or restored. Each subtest calls
+// newStore for a fresh, empty store.
+func RunState(t *testing.T, newStore func(t *testing.T) Store) {
+	t.Run("TermGrowsAfterStateDeleted", func(t *testing.T) { termGrowsAfterDelete(t, newStore(t)) })
+	t.Run("StaleLedgerIsReported", func(t *testing.T) { staleLedgerIsReported(t, newStore(t)) })
 }
 
 // tick is a fixed base so that records are easy to read in failures.
 var tick = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func candidate(n int) solocron.Candidate {
-	return solocron.Candidate{PID: os.Getpid()*10 + n, Hostname: fmt.Sprintf("host-%d", n)}
+	return solocron.Candidate{
+		PID: os.Getpid()*10 + n, Hostname: fmt.Sprintf("host-%d", n),
+		App: "example.com/billing/cmd/server", Jobs: fmt.Sprintf("jobs-%d", n),
+	}
 }
 
 func campaign(t *testing.T, e solocron.Elector, n int) solocron.Lease {
@@ -320,5 +352,117 @@ func oldTermIsFenced(t *testing.T, newElector NewElector) {
 	}
 	if ok := claim(t, lb, solocron.Claim{Job: "job", Tick: tick.Add(time.Minute)}); !ok[0] {
 		t.Fatal("the new term could not claim the tick the old term was refused")
+	}
+}
+
+func resetMovesBack(t *testing.T, newElector NewElector) {
+	a, b := newElector(t), newElector(t)
+	la := campaign(t, a, 1)
+	ahead := tick.Add(365 * 24 * time.Hour)
+	claim(t, la, solocron.Claim{Job: "job", Tick: ahead})
+	if ok := claim(t, la, solocron.Claim{Job: "job", Tick: tick}); ok[0] {
+		t.Fatal("a tick before a claimed one was granted")
+	}
+	if err := la.Reset(context.Background(), "job", tick); err != nil {
+		t.Fatalf("Reset: %v", err)
+	}
+	if err := la.Reset(context.Background(), "unknown", tick); err != nil {
+		t.Fatalf("Reset of a job with no record: %v", err)
+	}
+	r := records(t, la, "job", "unknown")
+	for _, job := range []string{"job", "unknown"} {
+		if !r[job].Claimed.Equal(tick) || !r[job].Completed.Equal(tick) {
+			t.Fatalf("after Reset, %s = %+v; want claimed and completed %v", job, r[job], tick)
+		}
+	}
+	if ok := claim(t, la, solocron.Claim{Job: "job", Tick: tick, Retry: true}); ok[0] {
+		t.Fatal("the reset tick was granted again (Reset marks it completed)")
+	}
+	if ok := claim(t, la, solocron.Claim{Job: "job", Tick: tick.Add(time.Minute)}); !ok[0] {
+		t.Fatal("a tick after the reset one was refused")
+	}
+	release(t, la)
+	lb := campaign(t, b, 2)
+	if r := records(t, lb, "job"); !r["job"].Claimed.Equal(tick.Add(time.Minute)) {
+		t.Fatalf("the next term sees job = %+v, want claimed %v: Reset did not outlive its term", r["job"], tick.Add(time.Minute))
+	}
+	if err := la.Reset(context.Background(), "job", tick); !errors.Is(err, solocron.ErrNotLeader) {
+		t.Fatalf("Reset on a released lease: got %v, want ErrNotLeader", err)
+	}
+}
+
+func holderShowsIdentity(t *testing.T, newElector NewElector) {
+	a, observer := newElector(t), newElector(t)
+	l := campaign(t, a, 1)
+	h, err := observer.Holder(context.Background())
+	if err != nil {
+		t.Fatalf("Holder: %v", err)
+	}
+	if want := candidate(1); h.App != want.App || h.Jobs != want.Jobs {
+		t.Fatalf("Holder shows app %q jobs %q, want %q and %q", h.App, h.Jobs, want.App, want.Jobs)
+	}
+	release(t, l)
+}
+
+func freshLedgerIsNotStale(t *testing.T, newElector NewElector) {
+	a, b := newElector(t), newElector(t)
+	la := campaign(t, a, 1)
+	if err := la.LedgerStale(); err != nil {
+		t.Fatalf("the first term on an empty store reports a stale ledger: %v", err)
+	}
+	claim(t, la, solocron.Claim{Job: "job", Tick: tick})
+	release(t, la)
+	lb := campaign(t, b, 2)
+	if err := lb.LedgerStale(); err != nil {
+		t.Fatalf("an ordinary handover reports a stale ledger: %v", err)
+	}
+}
+
+func termGrowsAfterDelete(t *testing.T, s Store) {
+	var last uint64
+	for round := 1; round <= 3; round++ {
+		l := campaign(t, s.New(t), round)
+		if l.Term() <= last {
+			t.Fatalf("round %d: term %d after all state was deleted, want > %d (a term was issued again)", round, l.Term(), last)
+		}
+		last = l.Term()
+		claim(t, l, solocron.Claim{Job: "job", Tick: tick.Add(time.Duration(round) * time.Minute)})
+		release(t, l)
+		s.DeleteAll(t)
+	}
+	// And once more without deleting: the ordinary path still grows.
+	l := campaign(t, s.New(t), 9)
+	if l.Term() <= last {
+		t.Fatalf("term %d after a plain handover, want > %d", l.Term(), last)
+	}
+}
+
+func staleLedgerIsReported(t *testing.T, s Store) {
+	la := campaign(t, s.New(t), 1)
+	claim(t, la, solocron.Claim{Job: "job", Tick: tick})
+	release(t, la)
+	restore := s.BackupLedger(t)
+
+	lb := campaign(t, s.New(t), 2)
+	if err := lb.LedgerStale(); err != nil {
+		t.Fatalf("an ordinary handover reports a stale ledger: %v", err)
+	}
+	claim(t, lb, solocron.Claim{Job: "job", Tick: tick.Add(time.Minute)})
+	release(t, lb)
+	restore(t) // the ledger as it was before term b claimed
+
+	lc := campaign(t, s.New(t), 3)
+	if lc.Term() <= lb.Term() {
+		t.Fatalf("term %d after the ledger was restored, want > %d", lc.Term(), lb.Term())
+	}
+	if err := lc.LedgerStale(); err == nil {
+		t.Fatal("a ledger restored from before the last term was not reported stale")
+	}
+	claim(t, lc, solocron.Claim{Job: "job", Tick: tick.Add(2 * time.Minute)})
+	release(t, lc)
+
+	ld := campaign(t, s.New(t), 4)
+	if err := ld.LedgerStale(); err != nil {
+		t.Fatalf("the ledger is still reported stale after a term claimed in it: %v", err)
 	}
 }

@@ -185,3 +185,11 @@ func (l *lease) Release(ctx context.Context) error {
 	err := releaseScript.Run(ctx, l.e.client, []string{l.e.keys.lease, l.e.keys.holder}, l.token, l.e.keys.channel).Err()
 	return l.e.wrap("release", err)
 }
+
+// LedgerStale: see solocron.Lease.
+func (l *lease) LedgerStale() error { return nil }
+
+// Reset: see solocron.Ledger.
+func (l *lease) Reset(ctx context.Context, job string, tick time.Time) error {
+	return errors.New("solocron/redis: Reset is not implemented yet")
+}
