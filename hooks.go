@@ -14,6 +14,11 @@ type Hooks struct {
 	OnJobFinish func(JobEvent) // every run, with Duration and Err
 	OnJobError  func(JobEvent) // runs that returned an error, panicked or timed out
 	OnJobSkip   func(JobEvent) // ticks not run, with Reason
+
+	// OnJobAbandoned: a run still going after its ctx was cancelled,
+	// when leadership is released anyway (Stop's deadline passed, or
+	// leadership was lost): the next leader's run may overlap it.
+	OnJobAbandoned func(JobEvent)
 }
 
 // LeadershipEvent describes a change of leadership in this process.
@@ -42,4 +47,10 @@ const (
 	SkipLate     SkipReason = "late"       // this leader fell behind (a pause) and coalesced ticks
 	SkipClaimed  SkipReason = "claimed"    // the ledger refused the claim: the tick was already claimed
 	SkipNoLeader SkipReason = "no-leader"  // the claim failed because leadership was lost
+
+	// SkipLedgerAhead: the ledger holds a claim of this job far ahead of
+	// now (a corrupt record, or a leader whose clock stepped forward), so
+	// every tick up to it is refused. Logged at ERROR at every tick;
+	// Scheduler.ResetJob repairs it.
+	SkipLedgerAhead SkipReason = "ledger-ahead"
 )

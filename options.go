@@ -27,6 +27,14 @@ type Options struct {
 	// SyncLedger must then be left zero.
 	Elector Elector
 
+	// App is the application's identity; "" means AppIdentity(), the main
+	// package's import path. It is recorded with the holder, and a standby
+	// whose App or set of job names differs from the leader's logs a WARN
+	// once and shows it in Status.Mismatch. With the file lock and no
+	// LockPath it also names the lock file, so one program shares one lock
+	// under any file name and two programs never do.
+	App string
+
 	// Seconds makes specs take a leading seconds field (six fields).
 	Seconds bool
 
@@ -38,9 +46,14 @@ type Options struct {
 	// still run, for jobs that do not set their own; 0 means one hour.
 	MisfireGrace time.Duration
 
-	// RetryInterval is the pause before contending again after the
-	// elector failed (a server down, a permission error); 0 means 1s.
+	// RetryInterval is the first pause before contending again after the
+	// elector or the ledger failed (a server down, a permission error, a
+	// ledger that cannot be written); 0 means 1s. Pauses double while the
+	// failures go on, with jitter, up to MaxRetryInterval.
 	RetryInterval time.Duration
+
+	// MaxRetryInterval caps those pauses; 0 means 30s.
+	MaxRetryInterval time.Duration
 
 	// Logger receives the Scheduler's logs; nil means slog.Default().
 	Logger *slog.Logger
@@ -52,6 +65,7 @@ type Options struct {
 const (
 	defaultMisfireGrace  = time.Hour
 	defaultRetryInterval = time.Second
+	defaultMaxRetry      = 30 * time.Second
 )
 
 // normalize validates o and fills in its defaults.
@@ -63,15 +77,26 @@ func (o *Options) normalize() error {
 		return fmt.Errorf("solocron: negative Options.MisfireGrace %v", o.MisfireGrace)
 	case o.RetryInterval < 0:
 		return fmt.Errorf("solocron: negative Options.RetryInterval %v", o.RetryInterval)
+	case o.MaxRetryInterval < 0:
+		return fmt.Errorf("solocron: negative Options.MaxRetryInterval %v", o.MaxRetryInterval)
 	}
 	if o.Location == nil {
 		o.Location = time.Local
+	}
+	if o.App == "" {
+		o.App = AppIdentity()
 	}
 	if o.MisfireGrace == 0 {
 		o.MisfireGrace = defaultMisfireGrace
 	}
 	if o.RetryInterval == 0 {
 		o.RetryInterval = defaultRetryInterval
+	}
+	if o.MaxRetryInterval == 0 {
+		o.MaxRetryInterval = max(defaultMaxRetry, o.RetryInterval)
+	}
+	if o.MaxRetryInterval < o.RetryInterval {
+		return fmt.Errorf("solocron: Options.MaxRetryInterval %v is shorter than RetryInterval %v", o.MaxRetryInterval, o.RetryInterval)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -18,10 +18,12 @@ type job struct {
 	Job
 	sched cron.Schedule
 
-	next atomic.Int64 // the next tick (Unix ns; 0: none), as this process's leader last computed it
+	next  atomic.Int64 // the next tick (Unix ns; 0: none), as this process's leader last computed it
+	ahead atomic.Int64 // a ledger claim far ahead of now (Unix µs; 0: none), see claimedAhead
 
 	mu       sync.Mutex
 	running  bool
+	current  Run   // the run in progress, when Tick is not zero
 	queue    []Run // ticks to run after the current run, in order
 	lastTick time.Time
 	lastDur  time.Duration
@@ -92,6 +94,47 @@ func (j *job) setNext(t time.Time) {
 	j.next.Store(t.UnixNano())
 }
 
+// started records the run in progress, for reportAbandoned.
+func (j *job) started(r Run) {
+	j.mu.Lock()
+	j.current = r
+	j.mu.Unlock()
+}
+
+// inflight returns the run in progress, if any.
+func (j *job) inflight() (Run, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.current, !j.current.Tick.IsZero()
+}
+
+func (j *job) setAhead(claimed time.Time) { j.ahead.Store(claimed.UnixMicro()) }
+
+func (j *job) clearAhead() {
+	if j.ahead.Load() != 0 {
+		j.ahead.Store(0)
+	}
+}
+
+// refusal says why the ledger refused a claim of this job.
+func (j *job) refusal() SkipReason {
+	if j.ahead.Load() != 0 {
+		return SkipLedgerAhead
+	}
+	return SkipClaimed
+}
+
+// decide appends a skipped tick to record in the ledger, so that no later
+// leader runs it as missed. An at-least-once job's skip is not recorded:
+// it would mark the run in flight as done, and the next leader could not
+// run it again if this one died.
+func (j *job) decide(decided []Claim, r Run) []Claim {
+	if j.AtLeastOnce {
+		return decided
+	}
+	return append(decided, Claim{Job: r.Job, Tick: r.Tick})
+}
+
 func (j *job) skipped() {
 	j.mu.Lock()
 	j.skips++
@@ -102,6 +145,7 @@ func (j *job) skipped() {
 // queued tick or marks the job idle (see dequeue).
 func (j *job) finished(tick time.Time, d time.Duration, err error) (Run, bool) {
 	j.mu.Lock()
+	j.current = Run{}
 	j.lastTick, j.lastDur, j.lastErr = tick, d, err
 	j.runs++
 	if err != nil {
@@ -116,12 +160,17 @@ func (j *job) status(now time.Time) JobStatus {
 	if !next.After(now) {
 		next = j.sched.Next(now)
 	}
+	var ahead time.Time
+	if us := j.ahead.Load(); us != 0 {
+		ahead = time.UnixMicro(us).UTC()
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return JobStatus{
 		Name: j.Name, Spec: j.Spec, Next: next,
 		LastTick: j.lastTick, LastDuration: j.lastDur, LastError: j.lastErr,
 		Running: j.running, Runs: j.runs, Errors: j.errs, Skips: j.skips,
+		LedgerAhead: ahead,
 	}
 }
 

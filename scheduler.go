@@ -32,6 +32,9 @@ var (
 	ErrUnknownJob = errors.New("solocron: unknown job")
 	// ErrJobRunning is returned by RunNow while the job runs.
 	ErrJobRunning = errors.New("solocron: job is running")
+	// ErrNotAhead is returned by ResetJob for a job whose ledger record
+	// needs no repair.
+	ErrNotAhead = errors.New("solocron: the job's ledger record is not ahead of now")
 )
 
 const (
@@ -40,6 +43,9 @@ const (
 	releaseTimeout = 2 * time.Second
 	// lostRunsGrace bounds the wait for runs cancelled by lost leadership.
 	lostRunsGrace = time.Second
+	// abandonGrace is how long Stop waits, past its deadline, for the
+	// runs it cancelled to return before it reports them abandoned.
+	abandonGrace = 100 * time.Millisecond
 )
 
 type lifecycle int
@@ -70,6 +76,7 @@ type Scheduler struct {
 	endRun   context.CancelFunc
 	done     chan struct{} // closed when the leadership goroutine has returned
 	stopErr  error
+	warned   string // the last Mismatch logged
 }
 
 // New returns a Scheduler. It validates opts and, without Options.Elector,
@@ -95,7 +102,7 @@ func New(opts Options) (*Scheduler, error) {
 		elector:   elector,
 		parser:    opts.parser(),
 		log:       opts.Logger,
-		candidate: Candidate{PID: os.Getpid(), Hostname: hostname},
+		candidate: Candidate{PID: os.Getpid(), Hostname: hostname, App: opts.App},
 		jobs:      make(map[string]*job),
 		added:     make(chan struct{}, 1),
 		done:      make(chan struct{}),
@@ -145,7 +152,71 @@ func (s *Scheduler) Start() error {
 	s.campaign, s.endRun = context.WithCancel(context.Background())
 	s.log.Info("solocron: started", "elector", s.elector.String(), "pid", s.candidate.PID, "jobs", len(s.jobs))
 	go s.contend()
+	go s.checkLeaderOnce(s.campaign)
 	return nil
+}
+
+// candidateNow is this process as it campaigns: its identity and a digest
+// of the jobs registered so far.
+func (s *Scheduler) candidateNow() Candidate {
+	s.mu.Lock()
+	names := make([]string, len(s.order))
+	for i, j := range s.order {
+		names[i] = j.Name
+	}
+	s.mu.Unlock()
+	c := s.candidate
+	c.Jobs = jobsDigest(names)
+	return c
+}
+
+// leaderCheckDelay gives a new cluster's leader time to take office before
+// a standby compares itself with it.
+const leaderCheckDelay = 2 * time.Second
+
+// checkLeaderOnce compares this process with the leader a moment after
+// Start, so that a standby of another application (or with another set of
+// jobs) is logged even if nobody ever asks for Status.
+func (s *Scheduler) checkLeaderOnce(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(leaderCheckDelay):
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if h, err := s.elector.Holder(ctx); err == nil {
+		s.noteMismatch(s.mismatch(h))
+	}
+}
+
+// mismatch describes how the leader h differs from this process, or "".
+func (s *Scheduler) mismatch(h Holder) string {
+	own := s.candidateNow()
+	switch {
+	case h.PID == own.PID && h.Hostname == own.Hostname:
+		return ""
+	case h.App != "" && h.App != own.App:
+		return fmt.Sprintf("the leader (pid %d on %s) is application %q, this process is %q: do they share a lock or an App name by mistake?",
+			h.PID, h.Hostname, h.App, own.App)
+	case h.Jobs != "" && h.Jobs != own.Jobs:
+		return fmt.Sprintf("the leader (pid %d on %s) registered another set of jobs than this process (digest %s, here %s): a rollout in progress, or a job missing on one side",
+			h.PID, h.Hostname, h.Jobs, own.Jobs)
+	}
+	return ""
+}
+
+// noteMismatch logs a mismatch once.
+func (s *Scheduler) noteMismatch(m string) {
+	s.mu.Lock()
+	fresh := m != "" && m != s.warned
+	if fresh {
+		s.warned = m
+	}
+	s.mu.Unlock()
+	if fresh {
+		s.log.Warn("solocron: this process differs from the leader", "elector", s.elector.String(), "mismatch", m)
+	}
 }
 
 // Stop stops the Scheduler the way http.Server.Shutdown does: it starts no
@@ -153,6 +224,11 @@ func (s *Scheduler) Start() error {
 // contexts, gives leadership up (so a standby takes over at once) and
 // returns. It returns ctx's error if runs were still going at the deadline.
 // Stop is safe to call more than once and before Start.
+//
+// A job that ignores its ctx keeps running after Stop returns, and
+// leadership is released meanwhile: the next leader's run of that job may
+// overlap it. Stop reports such runs: an ERROR log naming them and
+// Hooks.OnJobAbandoned, once each.
 func (s *Scheduler) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	switch s.state {
@@ -189,38 +265,49 @@ func (s *Scheduler) doneOrClosed() <-chan struct{} {
 }
 
 // contend campaigns for leadership, leads, and campaigns again when
-// leadership is lost, until Stop.
+// leadership is lost, until Stop. An elector or a ledger that keeps
+// failing is retried with a growing pause.
 func (s *Scheduler) contend() {
 	defer close(s.done)
+	retry := backoff{base: s.opts.RetryInterval, limit: s.opts.MaxRetryInterval}
 	for {
-		lease, err := s.elector.Campaign(s.campaign, s.candidate)
-		if err != nil {
-			if s.campaign.Err() != nil {
+		c := s.candidateNow()
+		lease, err := s.elector.Campaign(s.campaign, c)
+		if err == nil {
+			var stopping bool
+			if stopping, err = s.lead(lease, c); stopping {
 				return
 			}
-			s.log.Error("solocron: cannot contend for leadership; retrying",
-				"elector", s.elector.String(), "err", err, "retry_in", s.opts.RetryInterval)
-			select {
-			case <-s.campaign.Done():
-				return
-			case <-time.After(s.opts.RetryInterval):
+			if err == nil {
+				retry.reset()
+				continue
 			}
-			continue
-		}
-		if stopping := s.lead(lease); stopping {
+		} else if s.campaign.Err() != nil {
 			return
+		}
+		pause := retry.next()
+		s.log.Error("solocron: cannot lead; retrying",
+			"elector", s.elector.String(), "err", err, "retry_in", pause)
+		select {
+		case <-s.campaign.Done():
+			return
+		case <-time.After(pause):
 		}
 	}
 }
 
-// lead serves one term and reports whether it ended because of Stop.
-func (s *Scheduler) lead(lease Lease) (stopping bool) {
-	t := newTerm(s, lease)
+// lead serves one term. It reports whether the term ended because of
+// Stop, and failed when it ended because the ledger could not be read or
+// written (rather than because leadership was lost): the process then
+// steps down, so that a leader never leads in silence on a ledger that
+// cannot hold its claims.
+func (s *Scheduler) lead(lease Lease, c Candidate) (stopping bool, failed error) {
+	t := newTerm(s, lease, c)
 	s.mu.Lock()
 	s.current = t
 	s.mu.Unlock()
 	announced := false
-	lostErr := t.serve(func() {
+	endErr := t.serve(func() {
 		// Leading is announced once the ledger is read and ticks can be
 		// claimed, not when the lock is taken.
 		announced = true
@@ -228,6 +315,10 @@ func (s *Scheduler) lead(lease Lease) (stopping bool) {
 		hook(s, s.opts.Hooks.OnLeading, LeadershipEvent{Term: lease.Term(), Elector: s.elector.String(), At: time.Now()})
 	})
 	stopping = s.campaign.Err() != nil
+	lost := endErr != nil && (isClosed(lease.Lost()) || errors.Is(endErr, ErrNotLeader))
+	if endErr != nil && !lost {
+		failed = endErr
+	}
 	t.close()
 	if stopping {
 		s.drain(t)
@@ -236,7 +327,9 @@ func (s *Scheduler) lead(lease Lease) (stopping bool) {
 		// Give the cancelled runs a moment to return, so that a term this
 		// process may win next does not find its jobs still running.
 		ctx, cancel := context.WithTimeout(context.Background(), lostRunsGrace)
-		t.wait(ctx)
+		if !t.wait(ctx) {
+			t.reportAbandoned("leadership was lost")
+		}
 		cancel()
 	}
 	relCtx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
@@ -249,32 +342,56 @@ func (s *Scheduler) lead(lease Lease) (stopping bool) {
 	s.current = nil
 	s.mu.Unlock()
 	if !announced {
-		s.log.Warn("solocron: could not start leading", "elector", s.elector.String(), "term", lease.Term(), "err", lostErr)
-		return stopping
+		if failed == nil && !stopping {
+			s.log.Warn("solocron: could not start leading", "elector", s.elector.String(), "term", lease.Term(), "err", endErr)
+		}
+		return stopping, failed
 	}
-	ev := LeadershipEvent{Term: lease.Term(), Elector: s.elector.String(), At: time.Now(), Err: lostErr}
-	if stopping {
+	ev := LeadershipEvent{Term: lease.Term(), Elector: s.elector.String(), At: time.Now(), Err: endErr}
+	switch {
+	case stopping:
 		ev.Err = nil
 		s.log.Info("solocron: gave leadership up", "elector", s.elector.String(), "term", lease.Term())
-	} else {
-		s.log.Warn("solocron: lost leadership", "elector", s.elector.String(), "term", lease.Term(), "err", lostErr)
+	case failed != nil:
+		s.log.Error("solocron: stepped down: the ledger cannot hold the claims", "elector", s.elector.String(), "term", lease.Term(), "err", failed)
+	default:
+		s.log.Warn("solocron: lost leadership", "elector", s.elector.String(), "term", lease.Term(), "err", endErr)
 	}
 	hook(s, s.opts.Hooks.OnLost, ev)
-	return stopping
+	return stopping, failed
 }
 
-// drain waits for the term's runs until Stop's deadline, then cancels them.
+// isClosed reports whether c is closed, without waiting.
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// drain waits for the term's runs until Stop's deadline, then cancels them
+// and reports those that still run a moment later: leadership is released
+// while they run, so the next leader's runs may overlap them.
 func (s *Scheduler) drain(t *term) {
 	s.mu.Lock()
 	ctx := s.stopCtx
 	s.mu.Unlock()
-	if !t.wait(ctx) {
-		s.mu.Lock()
-		s.stopErr = ctx.Err()
-		s.mu.Unlock()
-		s.log.Warn("solocron: Stop deadline reached; cancelling running jobs", "err", ctx.Err())
+	if t.wait(ctx) {
+		t.cancel()
+		return
 	}
+	s.mu.Lock()
+	s.stopErr = ctx.Err()
+	s.mu.Unlock()
+	s.log.Warn("solocron: Stop deadline reached; cancelling running jobs", "err", ctx.Err())
 	t.cancel()
+	grace, cancel := context.WithTimeout(context.Background(), abandonGrace)
+	defer cancel()
+	if !t.wait(grace) {
+		t.reportAbandoned("Stop's deadline passed")
+	}
 }
 
 // RunNow runs a job once, now, on the leader: the run is claimed in the
@@ -296,6 +413,30 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) error {
 	return t.runNow(ctx, j)
 }
 
+// ResetJob repairs a job whose ledger record lies far ahead of now (a
+// corrupt record, or a leader whose clock stepped forward and back): such
+// a record makes the ledger refuse every tick up to it, which Status shows
+// as JobStatus.LedgerAhead and each refused tick reports as
+// SkipLedgerAhead at ERROR level. ResetJob sets the record to now, so that
+// the job's next tick runs. It refuses (ErrNotAhead) a record that is not
+// ahead, since moving a claim back could run a tick twice. It works on the
+// leader only; elsewhere it returns ErrNotLeader.
+func (s *Scheduler) ResetJob(ctx context.Context, name string) error {
+	s.mu.Lock()
+	j, t := s.jobs[name], s.current
+	s.mu.Unlock()
+	if j == nil {
+		return fmt.Errorf("%w: %q", ErrUnknownJob, name)
+	}
+	if t == nil {
+		return ErrNotLeader
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return t.resetJob(j)
+}
+
 // Status reports this process's role, the current leader and the jobs.
 // On a standby it asks the elector who leads, within ctx.
 func (s *Scheduler) Status(ctx context.Context) Status {
@@ -310,9 +451,14 @@ func (s *Scheduler) Status(ctx context.Context) Status {
 
 	if t != nil {
 		st.Role = Leader
-		st.Holder = Holder{PID: s.candidate.PID, Hostname: s.candidate.Hostname, Since: t.since, Term: t.lease.Term()}
+		c := t.candidate
+		st.Holder = Holder{PID: c.PID, Hostname: c.Hostname, Since: t.since, Term: t.lease.Term(), App: c.App, Jobs: c.Jobs}
 	} else {
 		st.Holder, st.HolderErr = s.elector.Holder(ctx)
+		if st.HolderErr == nil {
+			st.Mismatch = s.mismatch(st.Holder)
+			s.noteMismatch(st.Mismatch)
+		}
 	}
 	now := time.Now()
 	for _, j := range jobs {

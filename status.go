@@ -30,6 +30,10 @@ type Status struct {
 	Elector   string // where leadership lives, e.g. "file /home/app/.cache/solocron/api.lock"
 	Holder    Holder // the current leader, this process or another
 	HolderErr error  // why Holder is empty (ErrNoHolder when nobody leads)
+	// Mismatch is set when the leader runs another application (Holder.App)
+	// or registered another set of jobs than this process: a shared lock
+	// or App name by mistake, or a rollout in progress.
+	Mismatch string
 	Jobs      []JobStatus
 }
 
@@ -46,4 +50,10 @@ type JobStatus struct {
 	Runs         uint64 // runs finished here
 	Errors       uint64 // of them, runs that failed
 	Skips        uint64 // ticks skipped here (OnJobSkip)
+
+	// LedgerAhead is the job's claimed tick in the ledger when it lies far
+	// ahead of now (every tick up to it is refused, SkipLedgerAhead), as
+	// this process found it when it led; zero otherwise. ResetJob, on the
+	// leader, repairs it.
+	LedgerAhead time.Time
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
 
 const (
@@ -24,11 +26,13 @@ const (
 // term is one term of leadership: the jobs' schedule, the lease that fences
 // every claim, and the runs started under it.
 type term struct {
-	s      *Scheduler
-	lease  Lease
-	since  time.Time
-	ctx    context.Context // the parent of every run's ctx
-	cancel context.CancelFunc
+	s         *Scheduler
+	lease     Lease
+	candidate Candidate // this process as it won the term
+	since     time.Time
+	ctx       context.Context // the parent of every run's ctx
+	cancel    context.CancelFunc
+	stale     error // the lease's LedgerStale: the ledger's records are not trusted
 
 	ledger sync.Mutex // one ledger call at a time
 	due    due
@@ -39,27 +43,39 @@ type term struct {
 	runs    sync.WaitGroup
 	runners *runners
 
-	starts []pending // fire's batch, reused from tick to tick
-	claims []Claim   // claimAndLaunch's, likewise
+	starts  []pending // fire's batch, reused from tick to tick
+	decided []Claim   // fire's skipped ticks, to record; likewise
+	claims  []Claim   // claimAndLaunch's, likewise
 }
 
-func newTerm(s *Scheduler, lease Lease) *term {
+func newTerm(s *Scheduler, lease Lease, c Candidate) *term {
 	ctx, cancel := context.WithCancel(context.Background())
-	t := &term{s: s, lease: lease, since: time.Now(), ctx: ctx, cancel: cancel, known: make(map[*job]bool)}
+	t := &term{s: s, lease: lease, candidate: c, since: time.Now(), ctx: ctx, cancel: cancel, known: make(map[*job]bool)}
+	t.stale = lease.LedgerStale()
 	t.runners = newRunners(t.runTask)
+	// Lost leadership cancels the runs at once, whatever the term loop is
+	// doing (it may be waiting on the ledger): a lease closes Lost by its
+	// own local deadline, before another process can lead.
+	go func() {
+		select {
+		case <-lease.Lost():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	return t
 }
 
 // serve dispatches ticks until leadership is lost (it returns why) or Stop
 // is called (it returns nil). It calls ready once the ledger is read.
 func (t *term) serve(ready func()) error {
+	if t.stale != nil {
+		t.s.log.Error("solocron: the ledger is stale: it is older than the last term the elector knows of "+
+			"(restored from a backup, moved away and back, replaced or deleted); its records are ignored, "+
+			"so every job starts afresh and no missed tick is run; check who else can write where the ledger lives",
+			"elector", t.s.elector.String(), "term", t.lease.Term(), "err", t.stale)
+	}
 	if err := t.admit(time.Now()); err != nil {
-		// A ledger that cannot be read is no ground to lead on; pause so a
-		// broken ledger does not spin the campaign loop.
-		select {
-		case <-t.s.campaign.Done():
-		case <-time.After(t.s.opts.RetryInterval):
-		}
 		return fmt.Errorf("solocron: starting the term: %w", err)
 	}
 	ready()
@@ -106,12 +122,14 @@ func (t *term) admit(now time.Time) error {
 		return nil
 	}
 	var recs map[string]Record
-	err := t.withLedger(func(ctx context.Context) (err error) {
-		recs, err = t.lease.Records(ctx, names)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("reading the ledger: %w", err)
+	if t.stale == nil {
+		err := t.withLedger(func(ctx context.Context) (err error) {
+			recs, err = t.lease.Records(ctx, names)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("reading the ledger: %w", err)
+		}
 	}
 
 	base := now.Truncate(time.Microsecond)
@@ -119,6 +137,15 @@ func (t *term) admit(now time.Time) error {
 	var starts []pending
 	for _, j := range fresh {
 		rec, ok := recs[j.Name]
+		if ok && claimedAhead(j.sched, rec.Claimed, now) {
+			// Every tick up to that claim would be refused: schedule the
+			// job from now, so that each refusal is reported, not silent.
+			j.setAhead(rec.Claimed)
+			t.s.log.Error("solocron: the ledger holds a claim of this job far ahead of now, so its ticks are refused until then; "+
+				"check the clock of the host that led, and repair with Scheduler.ResetJob", "job", j.Name, "claimed", rec.Claimed)
+			t.due.add(j, j.sched.Next(now))
+			continue
+		}
 		if !ok {
 			// A job new to the ledger owes nothing before now; the baseline
 			// claim makes sure a leader that dies before the job's first
@@ -162,7 +189,7 @@ func (t *term) claimAndComplete(claims []Claim) error {
 
 // fire runs every job due at or before now.
 func (t *term) fire(now time.Time) error {
-	starts := t.starts[:0]
+	starts, decided := t.starts[:0], t.decided[:0]
 	term := t.lease.Term()
 	for e := t.due.peek(); e != nil && !e.next.After(now); e = t.due.peek() {
 		j, tick := e.j, e.next
@@ -179,12 +206,21 @@ func (t *term) fire(now time.Time) error {
 			starts = append(starts, pending{j, r})
 		case j.Overlap == OverlapSkip:
 			t.skip(j, r, SkipOverlap)
+			decided = j.decide(decided, r)
 		case !j.enqueue(r):
 			t.skip(j, r, SkipQueue)
+			decided = j.decide(decided, r)
 		}
 	}
-	t.starts = starts[:0]
-	return t.claimAndLaunch(starts)
+	t.starts, t.decided = starts[:0], decided[:0]
+	if err := t.claimAndLaunch(starts); err != nil {
+		return err
+	}
+	if len(decided) > 0 {
+		// Recorded, so that no later leader runs a skipped tick as missed.
+		return t.claimAndComplete(decided)
+	}
+	return nil
 }
 
 // pending is a run whose job is reserved and whose tick is not claimed yet.
@@ -214,16 +250,16 @@ func (t *term) claimAndLaunch(runs []pending) error {
 			t.skip(j, r, SkipNoLeader)
 		case granted[i]:
 			r.Term = t.lease.Term()
+			j.clearAhead()
 			t.launch(j, r, nil)
 		default:
-			t.skip(j, r, SkipClaimed)
+			t.skip(j, r, j.refusal())
 			t.launchQueued(j)
 		}
 	}
-	if err != nil && errors.Is(err, ErrNotLeader) {
-		return err
-	}
-	return nil
+	// A ledger that failed after retries cannot hold this term's claims:
+	// the term ends (the Scheduler steps down, or campaigns again).
+	return err
 }
 
 // claim claims ticks, retrying a ledger error that may pass.
@@ -278,6 +314,7 @@ func (t *term) runTask(rc *runContext) {
 	defer t.runs.Done()
 	j := rc.j
 	for {
+		j.started(rc.run)
 		d, err := t.execute(rc)
 		// The figures first: hooks and RunNow's caller may read Status.
 		r, ok := j.finished(rc.run.Tick, d, err)
@@ -319,7 +356,7 @@ func (t *term) claimQueued(j *job, r Run, ok bool) (Run, bool) {
 			r.Term = t.lease.Term()
 			return r, true
 		default:
-			t.skip(j, r, SkipClaimed)
+			t.skip(j, r, j.refusal())
 		}
 	}
 	return Run{}, false
@@ -396,7 +433,11 @@ func (t *term) report(rc *runContext, d time.Duration, err error) {
 // skip reports a tick that is not run.
 func (t *term) skip(j *job, r Run, why SkipReason) {
 	j.skipped()
-	t.s.log.Warn("solocron: tick skipped", "job", r.Job, "tick", r.Tick, "reason", string(why))
+	level := slog.LevelWarn
+	if why == SkipLedgerAhead {
+		level = slog.LevelError
+	}
+	t.s.log.Log(context.Background(), level, "solocron: tick skipped", "job", r.Job, "tick", r.Tick, "reason", string(why))
 	hook(t.s, t.s.opts.Hooks.OnJobSkip, JobEvent{Run: r, Reason: why})
 }
 
@@ -451,4 +492,58 @@ func (t *term) wait(ctx context.Context) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// reportAbandoned reports the runs of this term that still run after
+// their ctx was cancelled, when leadership is about to be released.
+func (t *term) reportAbandoned(why string) {
+	t.s.mu.Lock()
+	jobs := append([]*job(nil), t.s.order...)
+	t.s.mu.Unlock()
+	for _, j := range jobs {
+		r, ok := j.inflight()
+		if !ok || r.Term != t.lease.Term() {
+			continue
+		}
+		t.s.log.Error("solocron: job still running after its ctx was cancelled; leadership is released anyway, "+
+			"so the next leader's run may overlap it (make the job return when its ctx ends)",
+			"job", r.Job, "tick", r.Tick, "term", r.Term, "why", why)
+		hook(t.s, t.s.opts.Hooks.OnJobAbandoned, JobEvent{Run: r})
+	}
+}
+
+// resetJob repairs a job whose ledger record lies far ahead of now.
+func (t *term) resetJob(j *job) error {
+	now := time.Now()
+	var rec Record
+	var found bool
+	err := t.withLedger(func(ctx context.Context) error {
+		recs, err := t.lease.Records(ctx, []string{j.Name})
+		rec, found = recs[j.Name]
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !found || !claimedAhead(j.sched, rec.Claimed, now) {
+		return fmt.Errorf("%w: %q: its record (claimed %v) is not ahead of now; nothing to repair", ErrNotAhead, j.Name, rec.Claimed)
+	}
+	tick := now.Truncate(time.Microsecond)
+	if err := t.withLedger(func(ctx context.Context) error { return t.lease.Reset(ctx, j.Name, tick) }); err != nil {
+		return err
+	}
+	j.clearAhead()
+	t.s.log.Warn("solocron: job's ledger record reset", "job", j.Name, "was_claimed", rec.Claimed, "now", tick)
+	return nil
+}
+
+// claimedAhead reports whether a claimed tick lies beyond the schedule's
+// tick after next: further than clock skew between hosts can explain.
+func claimedAhead(s cron.Schedule, claimed, now time.Time) bool {
+	next := s.Next(now)
+	if next.IsZero() {
+		return false
+	}
+	after := s.Next(next)
+	return !after.IsZero() && claimed.After(after)
 }
