@@ -55,6 +55,10 @@ type Options struct {
 	// MaxRetryInterval caps those pauses; 0 means 30s.
 	MaxRetryInterval time.Duration
 
+	// Clock is the source of the time ticks are computed from; nil means
+	// real time. Tests pass a solocrontest.Clock.
+	Clock Clock
+
 	// Logger receives the Scheduler's logs; nil means slog.Default().
 	Logger *slog.Logger
 
@@ -82,6 +86,9 @@ func (o *Options) normalize() error {
 	}
 	if o.Location == nil {
 		o.Location = time.Local
+	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
 	}
 	if o.App == "" {
 		o.App = AppIdentity()

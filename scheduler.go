@@ -194,8 +194,6 @@ func (s *Scheduler) checkLeaderOnce(ctx context.Context) {
 func (s *Scheduler) mismatch(h Holder) string {
 	own := s.candidateNow()
 	switch {
-	case h.PID == own.PID && h.Hostname == own.Hostname:
-		return ""
 	case h.App != "" && h.App != own.App:
 		return fmt.Sprintf("the leader (pid %d on %s) is application %q, this process is %q: do they share a lock or an App name by mistake?",
 			h.PID, h.Hostname, h.App, own.App)
@@ -460,7 +458,7 @@ func (s *Scheduler) Status(ctx context.Context) Status {
 			s.noteMismatch(st.Mismatch)
 		}
 	}
-	now := time.Now()
+	now := s.opts.Clock.Now()
 	for _, j := range jobs {
 		st.Jobs = append(st.Jobs, j.status(now))
 	}

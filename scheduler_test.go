@@ -32,14 +32,15 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // recorder collects hook events.
 type recorder struct {
-	mu       sync.Mutex
-	leading  []LeadershipEvent
-	lost     []LeadershipEvent
-	started  []JobEvent
-	finished []JobEvent
-	errs     []JobEvent
-	skips    []JobEvent
-	changed  chan struct{}
+	mu        sync.Mutex
+	leading   []LeadershipEvent
+	lost      []LeadershipEvent
+	started   []JobEvent
+	finished  []JobEvent
+	errs      []JobEvent
+	skips     []JobEvent
+	abandoned []JobEvent
+	changed   chan struct{}
 }
 
 func newRecorder() *recorder { return &recorder{changed: make(chan struct{}, 1)} }
@@ -49,12 +50,13 @@ func (r *recorder) hooks() Hooks {
 		return func(e JobEvent) { r.record(func() { *list = append(*list, e) }) }
 	}
 	return Hooks{
-		OnLeading:   func(e LeadershipEvent) { r.record(func() { r.leading = append(r.leading, e) }) },
-		OnLost:      func(e LeadershipEvent) { r.record(func() { r.lost = append(r.lost, e) }) },
-		OnJobStart:  add(&r.started),
-		OnJobFinish: add(&r.finished),
-		OnJobError:  add(&r.errs),
-		OnJobSkip:   add(&r.skips),
+		OnLeading:      func(e LeadershipEvent) { r.record(func() { r.leading = append(r.leading, e) }) },
+		OnLost:         func(e LeadershipEvent) { r.record(func() { r.lost = append(r.lost, e) }) },
+		OnJobStart:     add(&r.started),
+		OnJobFinish:    add(&r.finished),
+		OnJobError:     add(&r.errs),
+		OnJobSkip:      add(&r.skips),
+		OnJobAbandoned: add(&r.abandoned),
 	}
 }
 

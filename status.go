@@ -34,7 +34,7 @@ type Status struct {
 	// or registered another set of jobs than this process: a shared lock
 	// or App name by mistake, or a rollout in progress.
 	Mismatch string
-	Jobs      []JobStatus
+	Jobs     []JobStatus
 }
 
 // JobStatus describes one job. Run figures count the runs of this process

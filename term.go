@@ -50,7 +50,7 @@ type term struct {
 
 func newTerm(s *Scheduler, lease Lease, c Candidate) *term {
 	ctx, cancel := context.WithCancel(context.Background())
-	t := &term{s: s, lease: lease, candidate: c, since: time.Now(), ctx: ctx, cancel: cancel, known: make(map[*job]bool)}
+	t := &term{s: s, lease: lease, candidate: c, since: s.opts.Clock.Now(), ctx: ctx, cancel: cancel, known: make(map[*job]bool)}
 	t.stale = lease.LedgerStale()
 	t.runners = newRunners(t.runTask)
 	// Lost leadership cancels the runs at once, whatever the term loop is
@@ -75,25 +75,26 @@ func (t *term) serve(ready func()) error {
 			"so every job starts afresh and no missed tick is run; check who else can write where the ledger lives",
 			"elector", t.s.elector.String(), "term", t.lease.Term(), "err", t.stale)
 	}
-	if err := t.admit(time.Now()); err != nil {
+	clock := t.s.opts.Clock
+	if err := t.admit(clock.Now()); err != nil {
 		return fmt.Errorf("solocron: starting the term: %w", err)
 	}
 	ready()
-	timer := time.NewTimer(time.Hour)
+	timer := clock.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		if e := t.due.peek(); e != nil {
-			timer.Reset(time.Until(e.next))
+			timer.Reset(e.next.Sub(clock.Now()))
 		} else {
 			timer.Stop()
 		}
 		select {
-		case <-timer.C:
-			if err := t.fire(time.Now()); err != nil {
+		case <-timer.C():
+			if err := t.fire(clock.Now()); err != nil {
 				return err
 			}
 		case <-t.s.added:
-			if err := t.admit(time.Now()); err != nil {
+			if err := t.admit(clock.Now()); err != nil {
 				return err
 			}
 		case <-t.lease.Lost():
@@ -446,7 +447,7 @@ func (t *term) runNow(ctx context.Context, j *job) error {
 	if !j.reserve() {
 		return fmt.Errorf("%w: %q", ErrJobRunning, j.Name)
 	}
-	r := Run{Job: j.Name, Tick: time.Now().Truncate(time.Microsecond), Manual: true}
+	r := Run{Job: j.Name, Tick: t.s.opts.Clock.Now().Truncate(time.Microsecond), Manual: true}
 	granted, err := t.claim([]Claim{{Job: j.Name + manualSuffix, Tick: r.Tick}})
 	if err == nil && !granted[0] {
 		err = fmt.Errorf("solocron: the ledger refused a manual run of %q at %v", j.Name, r.Tick)
@@ -514,7 +515,7 @@ func (t *term) reportAbandoned(why string) {
 
 // resetJob repairs a job whose ledger record lies far ahead of now.
 func (t *term) resetJob(j *job) error {
-	now := time.Now()
+	now := t.s.opts.Clock.Now()
 	var rec Record
 	var found bool
 	err := t.withLedger(func(ctx context.Context) error {
