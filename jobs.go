@@ -179,7 +179,9 @@ func validateName(name string) error {
 }
 
 // parseSpec parses a cron spec without ever panicking (robfig/cron panics on
-// some malformed TZ= prefixes) and rejects schedules that never fire.
+// some malformed TZ= prefixes), reads it on its zone's wall clock across
+// daylight saving changes (onWallClock), and rejects schedules that never
+// fire.
 func parseSpec(p cron.Parser, spec string, loc *time.Location) (sched cron.Schedule, err error) {
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
@@ -212,8 +214,11 @@ func parseSpec(p cron.Parser, spec string, loc *time.Location) (sched cron.Sched
 	if err != nil {
 		return nil, fmt.Errorf("spec %q: %w", spec, err)
 	}
-	if s, ok := sched.(*cron.SpecSchedule); ok && !explicitTZ {
-		s.Location = loc
+	if s, ok := sched.(*cron.SpecSchedule); ok {
+		if !explicitTZ {
+			s.Location = loc
+		}
+		sched = onWallClock(s)
 	}
 	if sched.Next(time.Now()).IsZero() {
 		return nil, fmt.Errorf("spec %q never fires", spec)
