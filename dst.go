@@ -34,6 +34,9 @@ const maxWallSteps = 1000
 // a change day, like robfig/cron and cronie).
 func onWallClock(s *cron.SpecSchedule) cron.Schedule {
 	if s.Hour&allHours == allHours || !hasTransitions(s.Location) {
+		if s.Location == time.Local {
+			return localSpec{s}
+		}
 		return s
 	}
 	wall := *s
@@ -144,4 +147,18 @@ func (s span) after(loc *time.Location) (span, bool) {
 		return span{}, false
 	}
 	return spanAt(s.end, loc), true
+}
+
+// localSpec reads a spec in time.Local whatever the location of the time
+// it is given: robfig/cron reads a spec whose Location is time.Local in
+// the location of the time passed to Next, and ledger times are UTC, so a
+// new leader's catch-up would read "0 2 * * *" as 02:00 UTC.
+type localSpec struct{ *cron.SpecSchedule }
+
+func (l localSpec) Next(t time.Time) time.Time {
+	n := l.SpecSchedule.Next(t.In(time.Local))
+	if n.IsZero() {
+		return n
+	}
+	return n.In(t.Location())
 }
