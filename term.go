@@ -80,16 +80,29 @@ func (t *term) serve(ready func()) error {
 		return fmt.Errorf("solocron: starting the term: %w", err)
 	}
 	ready()
-	timer := clock.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		if e := t.due.peek(); e != nil {
-			timer.Reset(e.next.Sub(clock.Now()))
-		} else {
+	// The timer is made once there is a tick to wait for: a fake clock's
+	// test must not see this term waiting before it has read the ledger.
+	var timer Timer
+	defer func() {
+		if timer != nil {
 			timer.Stop()
 		}
+	}()
+	for {
+		var fired <-chan time.Time
+		switch e := t.due.peek(); {
+		case e != nil && timer == nil:
+			timer = clock.NewTimer(e.next.Sub(clock.Now()))
+		case e != nil:
+			timer.Reset(e.next.Sub(clock.Now()))
+		case timer != nil:
+			timer.Stop()
+		}
+		if timer != nil {
+			fired = timer.C()
+		}
 		select {
-		case <-timer.C():
+		case <-fired:
 			if err := t.fire(clock.Now()); err != nil {
 				return err
 			}

@@ -31,18 +31,38 @@ func (l *runLog) get() []time.Time {
 }
 
 // walk advances clock to end in steps, letting the schedulers catch up
-// after each one.
-func walk(t *testing.T, clock *solocrontest.Clock, end time.Time, step time.Duration) {
+// after each one: the leader waits for its next tick and no run is going.
+func walk(t *testing.T, clock *solocrontest.Clock, end time.Time, step time.Duration, schedulers ...*solocron.Scheduler) {
 	t.Helper()
-	for clock.Now().Before(end) {
-		clock.Advance(step)
+	settle := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := clock.WaitForTimer(ctx)
-		cancel()
-		if err != nil {
-			t.Fatalf("the scheduler did not wait for its next tick after %v: %v", clock.Now(), err)
+		defer cancel()
+		if err := clock.WaitForTimer(ctx); err != nil {
+			t.Fatalf("the scheduler did not wait for its next tick at %v: %v", clock.Now(), err)
+		}
+		for _, s := range schedulers {
+			for running(s) {
+				if ctx.Err() != nil {
+					t.Fatalf("runs still going at %v", clock.Now())
+				}
+				time.Sleep(100 * time.Microsecond)
+			}
 		}
 	}
+	settle()
+	for clock.Now().Before(end) {
+		clock.Advance(step)
+		settle()
+	}
+}
+
+func running(s *solocron.Scheduler) bool {
+	for _, j := range s.Status(context.Background()).Jobs {
+		if j.Running {
+			return true
+		}
+	}
+	return false
 }
 
 func newScheduler(t *testing.T, clock *solocrontest.Clock, store *solocrontest.Store, jobs ...solocron.Job) *solocron.Scheduler {
@@ -98,7 +118,7 @@ func TestClockDrivesTheSchedule(t *testing.T) {
 	var runs runLog
 	s := newScheduler(t, clock, solocrontest.NewStore(), solocron.Job{Name: "hourly", Spec: "0 * * * *", Run: runs.run})
 	waitLeader(t, s)
-	walk(t, clock, base.Add(3*time.Hour), 10*time.Minute)
+	walk(t, clock, base.Add(3*time.Hour), 10*time.Minute, s)
 	waitRuns(t, &runs, []time.Time{base.Add(30 * time.Minute), base.Add(90 * time.Minute), base.Add(150 * time.Minute)})
 }
 
@@ -110,7 +130,7 @@ func TestClockTakeoverRunsTheMissedTickOnce(t *testing.T) {
 	job := solocron.Job{Name: "hourly", Spec: "0 * * * *", Run: runs.run}
 	a := newScheduler(t, clock, store, job)
 	waitLeader(t, a)
-	walk(t, clock, base.Add(40*time.Minute), 10*time.Minute) // 01:00 runs
+	walk(t, clock, base.Add(40*time.Minute), 10*time.Minute, a) // 01:00 runs
 	if err := a.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func TestDaylightSavingThroughTheScheduler(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = s.Stop(context.Background()) })
 			waitLeader(t, s)
-			walk(t, clock, utc(c.to), 10*time.Minute)
+			walk(t, clock, utc(c.to), 10*time.Minute, s)
 			var want []time.Time
 			for _, w := range c.want {
 				want = append(want, utc(w))
@@ -96,12 +96,12 @@ func TestDaylightSavingAcrossLeaders(t *testing.T) {
 		return s
 	}
 	a := start()
-	walk(t, clock, time.Date(2026, 11, 1, 5, 40, 0, 0, time.UTC), 10*time.Minute) // 01:30 EDT runs
+	walk(t, clock, time.Date(2026, 11, 1, 5, 40, 0, 0, time.UTC), 10*time.Minute, a) // 01:30 EDT runs
 	if err := a.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	clock.Set(time.Date(2026, 11, 1, 6, 10, 0, 0, time.UTC)) // 01:10 EST, the hour again
-	start()
-	walk(t, clock, time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC), 10*time.Minute)
+	b := start()
+	walk(t, clock, time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC), 10*time.Minute, b)
 	waitRuns(t, &runs, []time.Time{time.Date(2026, 11, 1, 5, 30, 0, 0, time.UTC)})
 }
