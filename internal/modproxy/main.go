@@ -28,6 +28,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,7 +99,9 @@ func run(out, version string, dirs []string) error {
 			if m == nil {
 				return fmt.Errorf("%s: not a module directory of this repository", d)
 			}
-			serve = append(serve, served{m, version})
+			if !slices.ContainsFunc(serve, func(s served) bool { return s.m == m }) {
+				serve = append(serve, served{m, version})
+			}
 		}
 	} else {
 		seen := map[string]bool{}
