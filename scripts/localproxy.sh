@@ -31,6 +31,16 @@ localproxy_start() {
 	export GOPROXY GONOSUMDB GOFLAGS GOMODCACHE="$tmp/modcache" GOWORK=off
 }
 
+# quiet COMMAND...: runs it, showing its standard error (the go command's
+# "downloading" lines among the rest) only when it fails.
+quiet() {
+	"$@" 2>"$tmp/stderr" || {
+		local rc=$?
+		cat "$tmp/stderr" >&2
+		return $rc
+	}
+}
+
 # own_sums_removed filters go.sum lines of the repository's own modules out.
 own_sums_removed() {
 	awk -v p="$root_module" '$1 != p && index($1, p "/") != 1'
