@@ -2,14 +2,12 @@ module github.com/solocron/solocron/bench
 
 go 1.26.0
 
-replace github.com/solocron/solocron => ../
-
 require (
 	github.com/go-co-op/gocron/v2 v2.21.2
 	github.com/gofrs/flock v0.13.2
 	github.com/jackc/pgx/v5 v5.8.0
 	github.com/robfig/cron/v3 v3.0.1
-	github.com/solocron/solocron v0.0.0
+	github.com/solocron/solocron v0.1.0
 	gonum.org/v1/plot v0.17.0
 )
 
@@ -30,13 +28,9 @@ require (
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/jonboulle/clockwork v0.5.0 // indirect
-	github.com/solocron/solocron/postgres v0.0.0-00010101000000-000000000000
-	github.com/solocron/solocron/redis v0.0.0-00010101000000-000000000000
+	github.com/solocron/solocron/postgres v0.1.0
+	github.com/solocron/solocron/redis v0.1.0
 	golang.org/x/image v0.30.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.29.0 // indirect
 )
-
-replace github.com/solocron/solocron/postgres => ../postgres
-
-replace github.com/solocron/solocron/redis => ../redis

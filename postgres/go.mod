@@ -2,11 +2,9 @@ module github.com/solocron/solocron/postgres
 
 go 1.26.0
 
-replace github.com/solocron/solocron => ../
-
 require (
 	github.com/jackc/pgx/v5 v5.8.0
-	github.com/solocron/solocron v0.0.0-00010101000000-000000000000
+	github.com/solocron/solocron v0.1.0
 )
 
 require (

@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/redis/go-redis/v9 v9.22.0
-	github.com/solocron/solocron v0.0.0
+	github.com/solocron/solocron v0.1.0
 )
 
 require (
@@ -14,5 +14,3 @@ require (
 	go.uber.org/atomic v1.11.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )
-
-replace github.com/solocron/solocron => ../
