@@ -20,10 +20,11 @@ type job struct {
 
 	next  atomic.Int64 // the next tick (Unix ns; 0: none), as this process's leader last computed it
 	ahead atomic.Int64 // a ledger claim far ahead of now (Unix µs; 0: none), see claimedAhead
+	// current is the run in progress, for reports of abandoned runs.
+	current atomic.Pointer[Run]
 
 	mu       sync.Mutex
 	running  bool
-	current  Run   // the run in progress, when Tick is not zero
 	queue    []Run // ticks to run after the current run, in order
 	lastTick time.Time
 	lastDur  time.Duration
@@ -94,18 +95,12 @@ func (j *job) setNext(t time.Time) {
 	j.next.Store(t.UnixNano())
 }
 
-// started records the run in progress, for reportAbandoned.
-func (j *job) started(r Run) {
-	j.mu.Lock()
-	j.current = r
-	j.mu.Unlock()
-}
-
 // inflight returns the run in progress, if any.
 func (j *job) inflight() (Run, bool) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.current, !j.current.Tick.IsZero()
+	if r := j.current.Load(); r != nil {
+		return *r, true
+	}
+	return Run{}, false
 }
 
 func (j *job) setAhead(claimed time.Time) { j.ahead.Store(claimed.UnixMicro()) }
@@ -144,8 +139,8 @@ func (j *job) skipped() {
 // finished records a run and, under the same lock, dequeues the next
 // queued tick or marks the job idle (see dequeue).
 func (j *job) finished(tick time.Time, d time.Duration, err error) (Run, bool) {
+	j.current.Store(nil)
 	j.mu.Lock()
-	j.current = Run{}
 	j.lastTick, j.lastDur, j.lastErr = tick, d, err
 	j.runs++
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -62,21 +61,26 @@ type Scheduler struct {
 	opts      Options
 	elector   Elector
 	parser    cron.Parser
-	log       *slog.Logger
+	report    *reporter
 	candidate Candidate
 
-	mu       sync.Mutex
-	state    lifecycle
-	jobs     map[string]*job
-	order    []*job // registration order, for Status
-	current  *term  // non-nil while leading
-	added    chan struct{}
-	stopCtx  context.Context
-	campaign context.Context // ended by Stop: no more campaigning or dispatching
-	endRun   context.CancelFunc
-	done     chan struct{} // closed when the leadership goroutine has returned
-	stopErr  error
-	warned   string // the last Mismatch logged
+	mu          sync.Mutex
+	state       lifecycle
+	jobs        map[string]*job
+	order       []*job // registration order, for Status
+	current     *term  // non-nil while leading
+	endCampaign context.CancelFunc
+	handoff     chan *office  // from the contend goroutine to Stop: the term in office at Stop, or nil
+	stopped     chan struct{} // closed when Stop has finished
+	warned      string        // the last Mismatch logged
+}
+
+// office is a term with what its end needs: the lease to release and the
+// cancel of its runs' context.
+type office struct {
+	t          *term
+	cancelRuns context.CancelFunc
+	announced  bool
 }
 
 // New returns a Scheduler. It validates opts and, without Options.Elector,
@@ -101,11 +105,11 @@ func New(opts Options) (*Scheduler, error) {
 		opts:      opts,
 		elector:   elector,
 		parser:    opts.parser(),
-		log:       opts.Logger,
+		report:    newReporter(opts.Logger, elector.String(), opts.Hooks),
 		candidate: Candidate{PID: os.Getpid(), Hostname: hostname, App: opts.App},
 		jobs:      make(map[string]*job),
-		added:     make(chan struct{}, 1),
-		done:      make(chan struct{}),
+		handoff:   make(chan *office, 1),
+		stopped:   make(chan struct{}),
 	}, nil
 }
 
@@ -129,10 +133,7 @@ func (s *Scheduler) Add(j Job) error {
 	s.jobs[j.Name] = nj
 	s.order = append(s.order, nj)
 	if s.current != nil {
-		select {
-		case s.added <- struct{}{}:
-		default:
-		}
+		s.current.inbox.put(nj)
 	}
 	return nil
 }
@@ -149,10 +150,11 @@ func (s *Scheduler) Start() error {
 		return ErrStopped
 	}
 	s.state = started
-	s.campaign, s.endRun = context.WithCancel(context.Background())
-	s.log.Info("solocron: started", "elector", s.elector.String(), "pid", s.candidate.PID, "jobs", len(s.jobs))
-	go s.contend()
-	go s.checkLeaderOnce(s.campaign)
+	campaign, end := context.WithCancel(context.Background())
+	s.endCampaign = end
+	s.report.log.Info("solocron: started", "pid", s.candidate.PID, "app", s.candidate.App, "jobs", len(s.jobs))
+	go s.contend(campaign)
+	go s.checkLeaderOnce(campaign)
 	return nil
 }
 
@@ -213,7 +215,7 @@ func (s *Scheduler) noteMismatch(m string) {
 	}
 	s.mu.Unlock()
 	if fresh {
-		s.log.Warn("solocron: this process differs from the leader", "elector", s.elector.String(), "mismatch", m)
+		s.report.log.Warn("solocron: this process differs from the leader", "mismatch", m)
 	}
 }
 
@@ -221,7 +223,8 @@ func (s *Scheduler) noteMismatch(m string) {
 // more runs, waits for the running ones until ctx ends, then cancels their
 // contexts, gives leadership up (so a standby takes over at once) and
 // returns. It returns ctx's error if runs were still going at the deadline.
-// Stop is safe to call more than once and before Start.
+// Stop waits in the caller's goroutine. It is safe to call more than once
+// (later calls wait for the first) and before Start.
 //
 // A job that ignores its ctx keeps running after Stop returns, and
 // leadership is released meanwhile: the next leader's run of that job may
@@ -232,131 +235,154 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	switch s.state {
 	case created:
 		s.state = stopped
+		close(s.stopped)
 		s.mu.Unlock()
 		return nil
 	case stopped:
 		s.mu.Unlock()
-		<-s.doneOrClosed()
+		<-s.stopped
 		return nil
 	}
 	s.state = stopped
-	s.stopCtx = ctx
 	s.mu.Unlock()
-	s.endRun()
-	<-s.done
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log.Info("solocron: stopped", "elector", s.elector.String())
-	return s.stopErr
+	defer close(s.stopped)
+	s.endCampaign()
+	o := <-s.handoff
+	var err error
+	if o != nil {
+		err = s.resign(ctx, o)
+	}
+	s.report.log.Info("solocron: stopped")
+	return err
 }
 
-// doneOrClosed is s.done, or a closed channel if Start was never called.
-func (s *Scheduler) doneOrClosed() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.campaign == nil {
-		c := make(chan struct{})
-		close(c)
-		return c
+// resign ends the term in office at Stop: it waits for the runs until
+// ctx ends, cancels them, reports those that ignore it, and releases.
+func (s *Scheduler) resign(ctx context.Context, o *office) error {
+	t := o.t
+	var err error
+	if !t.wait(ctx) {
+		err = ctx.Err()
+		s.report.log.Warn("solocron: Stop deadline reached; cancelling running jobs", "err", err)
+		o.cancelRuns()
+		grace, cancel := context.WithTimeout(context.Background(), abandonGrace)
+		if !t.wait(grace) {
+			t.reportAbandoned("Stop's deadline passed")
+		}
+		cancel()
 	}
-	return s.done
+	o.cancelRuns()
+	s.release(t.lease)
+	s.mu.Lock()
+	s.current = nil
+	s.mu.Unlock()
+	if o.announced {
+		s.report.ended(LeadershipEvent{Term: t.lease.Term(), Elector: s.elector.String(), At: time.Now()}, true, nil)
+	}
+	return err
+}
+
+// release gives leadership up, bounded even past Stop's deadline: a
+// standby must not wait for a lease to expire.
+func (s *Scheduler) release(lease Lease) {
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	if err := lease.Release(ctx); err != nil {
+		s.report.log.Warn("solocron: releasing leadership failed", "term", lease.Term(), "err", err)
+	}
 }
 
 // contend campaigns for leadership, leads, and campaigns again when
-// leadership is lost, until Stop. An elector or a ledger that keeps
-// failing is retried with a growing pause.
-func (s *Scheduler) contend() {
-	defer close(s.done)
+// leadership is lost, until Stop ends campaign; it then hands the term in
+// office, if any, to Stop. An elector or a ledger that keeps failing is
+// retried with a growing pause.
+func (s *Scheduler) contend(campaign context.Context) {
 	retry := backoff{base: s.opts.RetryInterval, limit: s.opts.MaxRetryInterval}
 	for {
 		c := s.candidateNow()
-		lease, err := s.elector.Campaign(s.campaign, c)
+		lease, err := s.elector.Campaign(campaign, c)
 		if err == nil {
-			var stopping bool
-			if stopping, err = s.lead(lease, c); stopping {
+			var o *office
+			if o, err = s.lead(campaign, lease, c); o != nil {
+				s.handoff <- o
 				return
 			}
 			if err == nil {
 				retry.reset()
 				continue
 			}
-		} else if s.campaign.Err() != nil {
+		} else if campaign.Err() != nil {
+			s.handoff <- nil
 			return
 		}
 		pause := retry.next()
-		s.log.Error("solocron: cannot lead; retrying",
-			"elector", s.elector.String(), "err", err, "retry_in", pause)
+		s.report.log.Error("solocron: cannot lead; retrying", "err", err, "retry_in", pause)
 		select {
-		case <-s.campaign.Done():
+		case <-campaign.Done():
+			s.handoff <- nil
 			return
 		case <-time.After(pause):
 		}
 	}
 }
 
-// lead serves one term. It reports whether the term ended because of
-// Stop, and failed when it ended because the ledger could not be read or
-// written (rather than because leadership was lost): the process then
-// steps down, so that a leader never leads in silence on a ledger that
-// cannot hold its claims.
-func (s *Scheduler) lead(lease Lease, c Candidate) (stopping bool, failed error) {
-	t := newTerm(s, lease, c)
+// lead serves one term. When Stop ended the campaign it returns the term,
+// still in office, for Stop to end. Otherwise it ends the term itself and
+// returns failed when the ledger could not be read or written (rather
+// than because leadership was lost): the process then steps down, so that
+// a leader never leads in silence on a ledger that cannot hold its claims.
+func (s *Scheduler) lead(campaign context.Context, lease Lease, c Candidate) (stopping *office, failed error) {
 	s.mu.Lock()
+	t := newTerm(lease, c, s.order, s.opts.Clock, s.report)
 	s.current = t
 	s.mu.Unlock()
-	announced := false
-	endErr := t.serve(func() {
+
+	runs, cancelRuns := context.WithCancel(context.Background())
+	// Lost leadership cancels the runs at once, whatever the term is
+	// doing (it may be waiting on the ledger): a lease closes Lost by its
+	// own local deadline, before another process can lead.
+	go func() {
+		select {
+		case <-lease.Lost():
+			cancelRuns()
+		case <-runs.Done():
+		}
+	}()
+	o := &office{t: t, cancelRuns: cancelRuns}
+	endErr := t.serve(campaign, runs, func() {
 		// Leading is announced once the ledger is read and ticks can be
 		// claimed, not when the lock is taken.
-		announced = true
-		s.log.Info("solocron: leading", "elector", s.elector.String(), "term", lease.Term())
-		hook(s, s.opts.Hooks.OnLeading, LeadershipEvent{Term: lease.Term(), Elector: s.elector.String(), At: time.Now()})
+		o.announced = true
+		s.report.leading(lease.Term(), time.Now(), s.elector.String())
 	})
-	stopping = s.campaign.Err() != nil
+	t.close()
+	if campaign.Err() != nil && endErr == nil {
+		return o, nil
+	}
 	lost := endErr != nil && (isClosed(lease.Lost()) || errors.Is(endErr, ErrNotLeader))
-	if endErr != nil && !lost {
+	if !lost {
 		failed = endErr
 	}
-	t.close()
-	if stopping {
-		s.drain(t)
-	} else {
-		t.cancel() // leadership is gone: runs must stop at once
-		// Give the cancelled runs a moment to return, so that a term this
-		// process may win next does not find its jobs still running.
-		ctx, cancel := context.WithTimeout(context.Background(), lostRunsGrace)
-		if !t.wait(ctx) {
-			t.reportAbandoned("leadership was lost")
-		}
-		cancel()
-	}
-	relCtx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
-	if err := lease.Release(relCtx); err != nil {
-		s.log.Warn("solocron: releasing leadership failed", "elector", s.elector.String(), "term", lease.Term(), "err", err)
+	cancelRuns() // leadership is gone: runs must stop at once
+	// Give the cancelled runs a moment to return, so that a term this
+	// process may win next does not find its jobs still running.
+	grace, cancel := context.WithTimeout(context.Background(), lostRunsGrace)
+	if !t.wait(grace) {
+		t.reportAbandoned("leadership was lost")
 	}
 	cancel()
-
+	s.release(lease)
 	s.mu.Lock()
 	s.current = nil
 	s.mu.Unlock()
-	if !announced {
-		if failed == nil && !stopping {
-			s.log.Warn("solocron: could not start leading", "elector", s.elector.String(), "term", lease.Term(), "err", endErr)
+	if !o.announced {
+		if failed == nil {
+			s.report.log.Warn("solocron: could not start leading", "term", lease.Term(), "err", endErr)
 		}
-		return stopping, failed
+		return nil, failed
 	}
-	ev := LeadershipEvent{Term: lease.Term(), Elector: s.elector.String(), At: time.Now(), Err: endErr}
-	switch {
-	case stopping:
-		ev.Err = nil
-		s.log.Info("solocron: gave leadership up", "elector", s.elector.String(), "term", lease.Term())
-	case failed != nil:
-		s.log.Error("solocron: stepped down: the ledger cannot hold the claims", "elector", s.elector.String(), "term", lease.Term(), "err", failed)
-	default:
-		s.log.Warn("solocron: lost leadership", "elector", s.elector.String(), "term", lease.Term(), "err", endErr)
-	}
-	hook(s, s.opts.Hooks.OnLost, ev)
-	return stopping, failed
+	s.report.ended(LeadershipEvent{Term: lease.Term(), Elector: s.elector.String(), At: time.Now(), Err: endErr}, false, failed)
+	return nil, failed
 }
 
 // isClosed reports whether c is closed, without waiting.
@@ -366,29 +392,6 @@ func isClosed(c <-chan struct{}) bool {
 		return true
 	default:
 		return false
-	}
-}
-
-// drain waits for the term's runs until Stop's deadline, then cancels them
-// and reports those that still run a moment later: leadership is released
-// while they run, so the next leader's runs may overlap them.
-func (s *Scheduler) drain(t *term) {
-	s.mu.Lock()
-	ctx := s.stopCtx
-	s.mu.Unlock()
-	if t.wait(ctx) {
-		t.cancel()
-		return
-	}
-	s.mu.Lock()
-	s.stopErr = ctx.Err()
-	s.mu.Unlock()
-	s.log.Warn("solocron: Stop deadline reached; cancelling running jobs", "err", ctx.Err())
-	t.cancel()
-	grace, cancel := context.WithTimeout(context.Background(), abandonGrace)
-	defer cancel()
-	if !t.wait(grace) {
-		t.reportAbandoned("Stop's deadline passed")
 	}
 }
 
@@ -429,10 +432,7 @@ func (s *Scheduler) ResetJob(ctx context.Context, name string) error {
 	if t == nil {
 		return ErrNotLeader
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return t.resetJob(j)
+	return t.resetJob(ctx, j)
 }
 
 // Status reports this process's role, the current leader and the jobs.
@@ -463,17 +463,4 @@ func (s *Scheduler) Status(ctx context.Context) Status {
 		st.Jobs = append(st.Jobs, j.status(now))
 	}
 	return st
-}
-
-// hook calls a hook, logging a panic instead of spreading it.
-func hook[E any](s *Scheduler, fn func(E), ev E) {
-	if fn == nil {
-		return
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			s.log.Error("solocron: hook panicked", "panic", r)
-		}
-	}()
-	fn(ev)
 }

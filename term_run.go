@@ -1,0 +1,127 @@
+package solocron
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// run runs one claimed tick on a worker, then the job's queued ticks, one
+// after the other: this is the one place a job's function is called.
+func (t *term) run(rc *runContext) {
+	for {
+		j := rc.j
+		j.current.Store(&rc.run)
+		t.report.started(&rc.run)
+		var ctx context.Context = rc
+		cancel := context.CancelFunc(nil)
+		if j.Timeout > 0 {
+			ctx, cancel = context.WithTimeout(rc, j.Timeout)
+		}
+		begin := time.Now()
+		err := j.call(ctx)
+		d := time.Since(begin)
+		if cancel != nil {
+			if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && rc.Context.Err() == nil {
+				err = fmt.Errorf("solocron: job %q timed out after %v: %w", j.Name, j.Timeout, err)
+			}
+			cancel()
+		}
+		// The figures first: hooks and RunNow's caller may read Status.
+		next, more := j.finished(rc.run.Tick, d, err)
+		if err != nil || j.AtLeastOnce || !t.report.quiet() {
+			t.reportEnd(rc, d, err)
+		}
+		if rc.result != nil {
+			rc.result <- err
+		}
+		next, more = t.claimQueued(rc.Context, j, next, more)
+		if !more {
+			return
+		}
+		rc = &runContext{Context: rc.Context, run: next, j: j}
+	}
+}
+
+// reportEnd records an at-least-once job's completion and reports the
+// run's end.
+func (t *term) reportEnd(rc *runContext, d time.Duration, err error) {
+	r := &rc.run
+	if rc.j.AtLeastOnce && !r.Manual && rc.Context.Err() == nil {
+		// A run cut short by lost leadership or Stop's deadline stays
+		// unfinished in the ledger, so the next leader runs it again.
+		done := []Claim{{Job: r.Job, Tick: r.Tick}}
+		if cerr := t.withLedger(rc.Context, func(ctx context.Context) error { return t.lease.Complete(ctx, done) }); cerr != nil {
+			t.report.log.Warn("solocron: recording completion failed", "job", r.Job, "tick", r.Tick, "err", cerr)
+		}
+	}
+	t.report.finished(r, d, err)
+}
+
+// launchQueued starts the job's queued ticks, if any (from the serve
+// goroutine, after the ledger refused a tick of a job with a queue).
+func (t *term) launchQueued(runs context.Context, j *job) {
+	r, ok := j.dequeue()
+	if r, ok = t.claimQueued(runs, j, r, ok); ok {
+		t.publish([]*runContext{{Context: runs, run: r, j: j}})
+	}
+}
+
+// claimQueued claims the job's next queued tick, given the first one
+// dequeued; it marks the job idle when there is none, or when the term no
+// longer starts runs.
+func (t *term) claimQueued(runs context.Context, j *job, r Run, ok bool) (Run, bool) {
+	for ; ok; r, ok = j.dequeue() {
+		if runs.Err() != nil || isClosed(t.ended) {
+			j.release()
+			return Run{}, false
+		}
+		granted, err := t.claim(runs, []Claim{{Job: r.Job, Tick: r.Tick, Retry: r.Retry}})
+		switch {
+		case err != nil:
+			t.skip(j, r, SkipNoLeader)
+			j.release()
+			return Run{}, false
+		case granted[0]:
+			r.Term = t.lease.Term()
+			return r, true
+		default:
+			t.skip(j, r, j.refusal())
+		}
+	}
+	return Run{}, false
+}
+
+// runNow claims a manual run of j through the serve goroutine and waits
+// for it within ctx.
+func (t *term) runNow(ctx context.Context, j *job) error {
+	result := make(chan error, 1)
+	err := t.submit(ctx, func(runs context.Context) {
+		if !j.reserve() {
+			result <- fmt.Errorf("%w: %q", ErrJobRunning, j.Name)
+			return
+		}
+		r := Run{Job: j.Name, Tick: t.clock.Now().Truncate(time.Microsecond), Manual: true}
+		granted, err := t.claim(runs, []Claim{{Job: j.Name + manualSuffix, Tick: r.Tick}})
+		if err == nil && !granted[0] {
+			err = fmt.Errorf("solocron: the ledger refused a manual run of %q at %v", j.Name, r.Tick)
+		}
+		if err != nil {
+			j.release()
+			result <- err
+			return
+		}
+		r.Term = t.lease.Term()
+		t.publish([]*runContext{{Context: runs, run: r, j: j, result: result}})
+	})
+	if err != nil {
+		return err
+	}
+	select {
+	case err := <-result:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
