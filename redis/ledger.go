@@ -147,3 +147,16 @@ func (l *lease) Complete(ctx context.Context, done []solocron.Claim) error {
 	err := l.e.run(ctx, completeScript, []string{l.e.keys.lease, l.e.keys.term, l.e.keys.ledger}, args...).Err()
 	return l.fenced("complete", err)
 }
+
+// Reset sets the job's claimed and completed ticks to tick, even backwards.
+func (l *lease) Reset(ctx context.Context, job string, tick time.Time) error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	us, err := micros(job, tick)
+	if err != nil {
+		return err
+	}
+	err = l.e.run(ctx, resetScript, []string{l.e.keys.lease, l.e.keys.term, l.e.keys.ledger}, l.token, l.term, job, us).Err()
+	return l.fenced("reset", err)
+}
