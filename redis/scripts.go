@@ -5,7 +5,8 @@ import goredis "github.com/redis/go-redis/v9"
 // The Lua scripts. Each runs atomically in Redis, so "is the lease still
 // ours" and "write the ledger" cannot be separated by another client.
 // Every script that acts for a term first checks that the lease key holds
-// this campaign's token and the term key this term (fence).
+// this campaign's token and the term key this term (fence); the ledger
+// scripts also check that the ledger still holds this term (ledgerFence).
 //
 // Keys (see keys): lease (string, the token, with PX), term (string,
 // the last term granted), holder (hash, with the same PX), ledger (hash:
@@ -96,24 +97,43 @@ if h[1] ~= tok then return nil end
 return {h[2], h[3], h[4], h[5], h[6] or '', h[7] or ''}
 `)
 
-// notLeader is the error the ledger scripts return when the fence fails.
-const notLeader = "NOTLEADER"
+// The errors the ledger scripts return: notLeader when the lease or the
+// term key moved on, ledgerLost when the ledger no longer holds this
+// term's marker (its "term" field, written at acquisition): the hash was
+// deleted or replaced under the leader, so its records cannot be trusted
+// and claims written there would be lost with it.
+const (
+	notLeader  = "NOTLEADER"
+	ledgerLost = "LEDGERLOST"
+)
+
+// ledgerFence is fence for the ledger scripts (KEYS lease, term, ledger;
+// ARGV token, term): refused() returns the error reply to return, or nil.
+const ledgerFence = fence + `
+local function refused()
+  if not ours() then return redis.error_reply('` + notLeader + `') end
+  if redis.call('HGET', KEYS[3], 'term') ~= ARGV[2] then return redis.error_reply('` + ledgerLost + `') end
+  return nil
+end
+`
 
 // fencedLedger starts the ledger scripts that check the fence first.
-const fencedLedger = fence + `
-if not ours() then return redis.error_reply('` + notLeader + `') end
+const fencedLedger = ledgerFence + `
+local refusal = refused()
+if refusal then return refusal end
 `
 
 // claimScript: KEYS lease, term, ledger, reply; ARGV token, term, nonce,
 // reply ttl ms, then (job, tick µs, retry "1"/"0") per claim. Returns a
 // string of '1' (granted) and '0', one per claim.
-var claimScript = goredis.NewScript(fence + `
+var claimScript = goredis.NewScript(ledgerFence + `
 local last = redis.call('GET', KEYS[4])
 local tag = ARGV[3] .. ':'
 if last and string.sub(last, 1, #tag) == tag then
   return string.sub(last, #tag + 1)
 end
-if not ours() then return redis.error_reply('` + notLeader + `') end
+local refusal = refused()
+if refusal then return refusal end
 redis.call('HDEL', KEYS[3], 'stale') -- this term acts on the ledger: it is current again
 local out = {}
 for i = 5, #ARGV, 3 do
