@@ -73,7 +73,7 @@ func TestACLUser(t *testing.T) {
 // aclCommands are all the commands an application's user needs (the
 // README quotes them): the scripts' own calls are checked too.
 var aclCommands = []any{"+evalsha", "+eval", "+subscribe", "+unsubscribe", "+ping", "+hello", "+client|setname",
-	"+get", "+set", "+incr", "+hget", "+hset", "+hmget", "+pexpire", "+pttl", "+del", "+publish", "+time"}
+	"+get", "+set", "+hget", "+hset", "+hdel", "+hmget", "+pexpire", "+pttl", "+del", "+publish", "+time"}
 
 func init() { workers["badauth"] = badAuthWorker }
 

@@ -43,11 +43,7 @@ func TestCluster(t *testing.T) {
 // clusterWorkerOptions makes a clustertest worker's Scheduler use this
 // elector, configured from the same W_* variables as the other workers.
 func clusterWorkerOptions() (solocron.Options, error) {
-	o, err := workerOptions()
-	if err != nil {
-		return solocron.Options{}, err
-	}
-	e, err := New(o)
+	e, err := workerElector()
 	if err != nil {
 		return solocron.Options{}, err
 	}

@@ -1,6 +1,9 @@
 // Package redis is a solocron.Elector on one Redis server: a lease key
-// (SET NX PX) renewed by its holder, a term counter as fencing token, and
-// the tick ledger in a hash, all checked and written by Lua scripts.
+// (SET NX PX) renewed by its holder, a term as fencing token, and the tick
+// ledger in a hash, all checked and written by Lua scripts. A new term is
+// max(previous + 1, Redis TIME in µs), so terms grow even after every key
+// was lost, provided Redis's clock does not step back further than the
+// time since the last term began.
 //
 //	e, err := redis.New(redis.Options{URL: os.Getenv("REDIS_URL"), App: "billing"})
 //	s, err := solocron.New(solocron.Options{Elector: e})
@@ -96,7 +99,7 @@ func (e *Elector) Campaign(ctx context.Context, c solocron.Candidate) (solocron.
 	defer timer.Stop()
 	for {
 		start := time.Now()
-		got, term, since, pttl, err := e.acquire(ctx, token, c)
+		a, err := e.acquire(ctx, token, c)
 		if err != nil {
 			if ctx.Err() != nil {
 				e.abandon(token) // in case the acquisition succeeded unseen
@@ -105,12 +108,12 @@ func (e *Elector) Campaign(ctx context.Context, c solocron.Candidate) (solocron.
 			e.abandon(token)
 			return nil, e.wrap("campaign", err)
 		}
-		if got {
-			return newLease(e, token, term, since, start), nil
+		if a.got {
+			return newLease(e, token, a.term, a.since, start, e.staleLedger(a.stale)), nil
 		}
 		wait := e.opt.PollInterval
-		if pttl >= 0 && pttl+time.Millisecond < wait {
-			wait = pttl + time.Millisecond // wake when it expires
+		if a.pttl >= 0 && a.pttl+time.Millisecond < wait {
+			wait = a.pttl + time.Millisecond // wake when it expires
 		}
 		timer.Reset(wait)
 		select {
@@ -122,34 +125,43 @@ func (e *Elector) Campaign(ctx context.Context, c solocron.Candidate) (solocron.
 	}
 }
 
-// acquire runs one attempt. pttl is the remaining life of the other
-// holder's lease (-1 unknown) when it was not granted.
-func (e *Elector) acquire(ctx context.Context, token string, c solocron.Candidate) (got bool, term uint64, since time.Time, pttl time.Duration, err error) {
+// attempt is the outcome of one acquisition attempt.
+type attempt struct {
+	got   bool
+	term  uint64
+	since time.Time
+	stale string        // the acquire script's stale: "<ledger's term>/<counter>", or empty
+	pttl  time.Duration // when not got: the other holder's remaining lease (-1 unknown)
+}
+
+// acquire runs one attempt.
+func (e *Elector) acquire(ctx context.Context, token string, c solocron.Candidate) (attempt, error) {
 	v, err := e.run(ctx, acquireScript,
 		[]string{e.keys.lease, e.keys.term, e.keys.holder, e.keys.ledger},
-		token, e.opt.TTL.Milliseconds(), c.PID, c.Hostname).Slice()
+		token, e.opt.TTL.Milliseconds(), c.PID, c.Hostname, c.App, c.Jobs).Slice()
 	if err != nil {
-		return false, 0, time.Time{}, -1, err
+		return attempt{}, err
 	}
 	if len(v) < 2 {
-		return false, 0, time.Time{}, -1, fmt.Errorf("unexpected reply %v", v)
+		return attempt{}, fmt.Errorf("unexpected reply %v", v)
 	}
 	if n, _ := v[0].(int64); n == 0 {
 		ms, _ := v[1].(int64)
-		return false, 0, time.Time{}, time.Duration(ms) * time.Millisecond, nil
+		return attempt{pttl: time.Duration(ms) * time.Millisecond}, nil
 	}
-	if len(v) < 3 {
-		return false, 0, time.Time{}, -1, fmt.Errorf("unexpected reply %v", v)
+	if len(v) < 4 {
+		return attempt{}, fmt.Errorf("unexpected reply %v", v)
 	}
-	term, err = strconv.ParseUint(fmt.Sprint(v[1]), 10, 64)
+	term, err := strconv.ParseUint(fmt.Sprint(v[1]), 10, 64)
 	if err != nil {
-		return false, 0, time.Time{}, -1, fmt.Errorf("bad term in reply: %w", err)
+		return attempt{}, fmt.Errorf("bad term in reply: %w", err)
 	}
 	micros, err := strconv.ParseInt(fmt.Sprint(v[2]), 10, 64)
 	if err != nil {
-		return false, 0, time.Time{}, -1, fmt.Errorf("bad time in reply: %w", err)
+		return attempt{}, fmt.Errorf("bad time in reply: %w", err)
 	}
-	return true, term, time.UnixMicro(micros).UTC(), 0, nil
+	stale, _ := v[3].(string)
+	return attempt{got: true, term: term, since: time.UnixMicro(micros).UTC(), stale: stale}, nil
 }
 
 // abandon deletes the lease if an attempt that reported an error did take
@@ -163,7 +175,7 @@ func (e *Elector) abandon(token string) {
 // Holder reports who leads, or solocron.ErrNoHolder.
 func (e *Elector) Holder(ctx context.Context) (solocron.Holder, error) {
 	v, err := holderScript.Run(ctx, e.client, []string{e.keys.lease, e.keys.holder}).StringSlice()
-	if errors.Is(err, goredis.Nil) || (err == nil && len(v) < 4) {
+	if errors.Is(err, goredis.Nil) || (err == nil && len(v) < 6) {
 		return solocron.Holder{}, solocron.ErrNoHolder
 	}
 	if err != nil {
@@ -175,7 +187,7 @@ func (e *Elector) Holder(ctx context.Context) (solocron.Holder, error) {
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return solocron.Holder{}, e.wrap("holder", fmt.Errorf("malformed holder record: %w", err))
 	}
-	return solocron.Holder{PID: pid, Hostname: v[2], Since: time.UnixMicro(micros).UTC(), Term: term}, nil
+	return solocron.Holder{PID: pid, Hostname: v[2], Since: time.UnixMicro(micros).UTC(), Term: term, App: v[4], Jobs: v[5]}, nil
 }
 
 func newToken() (string, error) {

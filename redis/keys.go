@@ -4,9 +4,9 @@ package redis
 // tag puts them all in one Redis Cluster slot, which Lua scripts require.
 type keys struct {
 	lease   string // the token of the current campaign, with PX = TTL
-	term    string // the term counter: the fencing token
-	holder  string // who leads: pid, host, since, term (same PX as lease)
-	ledger  string // per-job claimed/completed ticks and the term floor
+	term    string // the last term granted: the fencing token
+	holder  string // who leads: pid, host, since, term, app, jobs (same PX as lease)
+	ledger  string // per-job claimed/completed ticks; the term that last acquired
 	reply   string // the last claim's reply, for retried claims
 	channel string // pub/sub: a release was published here
 }

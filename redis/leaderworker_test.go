@@ -41,12 +41,17 @@ func workerEnvFor(url, app string, ttl time.Duration) []string {
 	return []string{"W_URL=" + url, "W_APP=" + app, "W_TTL=" + ttl.String()}
 }
 
-func leaderWorker() error {
+// workerElector is a worker's Elector, from its W_* settings.
+func workerElector() (*Elector, error) {
 	o, err := workerOptions()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	e, err := New(o)
+	return New(o)
+}
+
+func leaderWorker() error {
+	e, err := workerElector()
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ type lease struct {
 	token string
 	term  uint64
 	since time.Time
+	stale error // LedgerStale
 	args  []any // token, term: the fence arguments of every script
 
 	mu       sync.Mutex
@@ -39,9 +40,9 @@ type lease struct {
 	done     chan struct{} // closed when the renewer has returned
 }
 
-func newLease(e *Elector, token string, term uint64, since, start time.Time) *lease {
+func newLease(e *Elector, token string, term uint64, since, start time.Time, stale error) *lease {
 	l := &lease{
-		e: e, token: token, term: term, since: since,
+		e: e, token: token, term: term, since: since, stale: stale,
 		args:     []any{token, term},
 		deadline: start.Add(e.opt.TTL - e.opt.Margin),
 		lost:     make(chan struct{}),
@@ -186,10 +187,5 @@ func (l *lease) Release(ctx context.Context) error {
 	return l.e.wrap("release", err)
 }
 
-// LedgerStale: see solocron.Lease.
-func (l *lease) LedgerStale() error { return nil }
-
-// Reset: see solocron.Ledger.
-func (l *lease) Reset(ctx context.Context, job string, tick time.Time) error {
-	return errors.New("solocron/redis: Reset is not implemented yet")
-}
+// LedgerStale: see solocron.Lease and ErrLedgerStale.
+func (l *lease) LedgerStale() error { return l.stale }

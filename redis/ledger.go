@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -38,15 +39,26 @@ func fromMicros(s string) (time.Time, error) {
 	return time.UnixMicro(us).UTC(), nil
 }
 
+// ErrLedgerLost is returned (wrapped) by the ledger methods when the
+// ledger hash no longer holds the term that is writing (it was deleted or
+// replaced during the term). It is not ErrNotLeader: the lease is still
+// ours, but the Scheduler steps down after three failed claims, and the
+// next term finds the ledger stale (LedgerStale) instead of trusting it.
+var ErrLedgerLost = errors.New("solocron/redis: the ledger no longer holds this term")
+
 // fenced turns the scripts' NOTLEADER into an error wrapping
-// solocron.ErrNotLeader and ends the term: Redis says it is over.
+// solocron.ErrNotLeader and ends the term: Redis says it is over. It
+// turns LEDGERLOST into ErrLedgerLost.
 func (l *lease) fenced(op string, err error) error {
-	if err == nil {
+	switch {
+	case err == nil:
 		return nil
-	}
-	if goredis.HasErrorPrefix(err, notLeader) {
+	case goredis.HasErrorPrefix(err, notLeader):
 		l.lose(ErrLeaseTaken)
 		return fmt.Errorf("%w: %s refused, term %d: %v", solocron.ErrNotLeader, op, l.term, ErrLeaseTaken)
+	case goredis.HasErrorPrefix(err, ledgerLost):
+		return l.e.wrap(op, fmt.Errorf("%w: %s does not hold term %d (deleted or replaced since the term began)",
+			ErrLedgerLost, l.e.keys.ledger, l.term))
 	}
 	return l.e.wrap(op, err)
 }
@@ -146,4 +158,17 @@ func (l *lease) Complete(ctx context.Context, done []solocron.Claim) error {
 	}
 	err := l.e.run(ctx, completeScript, []string{l.e.keys.lease, l.e.keys.term, l.e.keys.ledger}, args...).Err()
 	return l.fenced("complete", err)
+}
+
+// Reset sets the job's claimed and completed ticks to tick, even backwards.
+func (l *lease) Reset(ctx context.Context, job string, tick time.Time) error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	us, err := micros(job, tick)
+	if err != nil {
+		return err
+	}
+	err = l.e.run(ctx, resetScript, []string{l.e.keys.lease, l.e.keys.term, l.e.keys.ledger}, l.token, l.term, job, us).Err()
+	return l.fenced("reset", err)
 }

@@ -5,12 +5,14 @@ import goredis "github.com/redis/go-redis/v9"
 // The Lua scripts. Each runs atomically in Redis, so "is the lease still
 // ours" and "write the ledger" cannot be separated by another client.
 // Every script that acts for a term first checks that the lease key holds
-// this campaign's token and the term key this term (fence).
+// this campaign's token and the term key this term (fence); the ledger
+// scripts also check that the ledger still holds this term (ledgerFence).
 //
 // Keys (see keys): lease (string, the token, with PX), term (string,
-// the counter), holder (hash, with the same PX), ledger (hash: field
-// "c:<job>" last claimed tick, "d:<job>" last completed tick, in
-// microseconds since the epoch, and "term", the highest term ever granted),
+// the last term granted), holder (hash, with the same PX), ledger (hash:
+// field "c:<job>" last claimed tick, "d:<job>" last completed tick, in
+// microseconds since the epoch; "term", the term that last acquired;
+// "stale" while a stale ledger has not been claimed in since),
 // reply (string: the last claim's reply, so a retried claim is answered
 // the same).
 
@@ -21,31 +23,49 @@ end
 `
 
 // acquireScript: KEYS lease, term, holder, ledger; ARGV token, ttl ms, pid,
-// host. Returns {1, term, since µs} or {0, pttl ms of the current lease}.
-// A retry of an acquisition that did succeed (lost reply) gets its term.
+// host, app, jobs. Returns {1, term, since µs, stale} or {0, pttl ms of
+// the current lease}. A retry of an acquisition that did succeed (lost
+// reply) gets its term.
+//
+// The term is max(previous term + 1, the ledger's term + 1, Redis TIME in
+// µs), so it grows even when the counter, or every key, was lost (a
+// restart without persistence), as long as Redis's clock does not step
+// back further than the time since the last term began. Terms are above
+// 1e15, where Lua's default formatting of a number (a double) drops
+// digits ("1.7960832001235e+15"): they are formatted with %.0f, exact
+// below 2^53.
+//
+// stale is "<ledger's term>/<counter>" when the ledger is older than the
+// counter (an old copy restored; the ledger's term is empty when the hash
+// was deleted or replaced), else empty. It is kept in the ledger until a
+// term claims in it, so that a term that found it stale and did nothing
+// does not make it look current to the next one.
 var acquireScript = goredis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   local h = redis.call('HMGET', KEYS[3], 'term', 'since')
-  return {1, h[1], h[2]}
+  return {1, h[1], h[2], redis.call('HGET', KEYS[4], 'stale') or ''}
 end
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {0, redis.call('PTTL', KEYS[1])}
 end
-local term = redis.call('INCR', KEYS[2])
--- A term never goes backwards, even if the counter was lost (evicted,
--- deleted) while the ledger survived.
-local floor = tonumber(redis.call('HGET', KEYS[4], 'term') or '0')
-if term <= floor then
-  term = floor + 1
-  redis.call('SET', KEYS[2], term)
+-- nil when missing (or not a number: then it cannot vouch for the ledger)
+local prev = tonumber(redis.call('GET', KEYS[2]) or '')
+local floor = tonumber(redis.call('HGET', KEYS[4], 'term') or '')
+local stale = redis.call('HGET', KEYS[4], 'stale') or ''
+if stale == '' and prev and ((not floor) or floor < prev) then
+  stale = (floor and string.format('%.0f', floor) or '') .. '/' .. string.format('%.0f', prev)
 end
-redis.call('HSET', KEYS[4], 'term', term)
 local now = redis.call('TIME')
 local since = now[1] .. string.format('%06d', tonumber(now[2]))
+local term = string.format('%.0f', math.max((prev or 0) + 1, (floor or 0) + 1, tonumber(since)))
+redis.call('SET', KEYS[2], term)
+redis.call('HSET', KEYS[4], 'term', term)
+if stale ~= '' then redis.call('HSET', KEYS[4], 'stale', stale) end
 redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[3], 'token', ARGV[1], 'term', term, 'pid', ARGV[3], 'host', ARGV[4], 'since', since)
+redis.call('HSET', KEYS[3], 'token', ARGV[1], 'term', term, 'pid', ARGV[3], 'host', ARGV[4], 'since', since,
+  'app', ARGV[5], 'jobs', ARGV[6])
 redis.call('PEXPIRE', KEYS[3], ARGV[2])
-return {1, tostring(term), since}
+return {1, term, since, stale}
 `)
 
 // renewScript: KEYS lease, term, holder; ARGV token, term, ttl ms.
@@ -67,29 +87,54 @@ redis.call('PUBLISH', ARGV[2], 'released')
 return 1
 `)
 
-// holderScript: KEYS lease, holder. Returns {term, pid, host, since} or
-// nil when nobody leads.
+// holderScript: KEYS lease, holder. Returns {term, pid, host, since, app,
+// jobs} or nil when nobody leads.
 var holderScript = goredis.NewScript(`
 local tok = redis.call('GET', KEYS[1])
 if not tok then return nil end
-local h = redis.call('HMGET', KEYS[2], 'token', 'term', 'pid', 'host', 'since')
+local h = redis.call('HMGET', KEYS[2], 'token', 'term', 'pid', 'host', 'since', 'app', 'jobs')
 if h[1] ~= tok then return nil end
-return {h[2], h[3], h[4], h[5]}
+return {h[2], h[3], h[4], h[5], h[6] or '', h[7] or ''}
 `)
 
-// notLeader is the error the ledger scripts return when the fence fails.
-const notLeader = "NOTLEADER"
+// The errors the ledger scripts return: notLeader when the lease or the
+// term key moved on, ledgerLost when the ledger no longer holds this
+// term's marker (its "term" field, written at acquisition): the hash was
+// deleted or replaced under the leader, so its records cannot be trusted
+// and claims written there would be lost with it.
+const (
+	notLeader  = "NOTLEADER"
+	ledgerLost = "LEDGERLOST"
+)
+
+// ledgerFence is fence for the ledger scripts (KEYS lease, term, ledger;
+// ARGV token, term): refused() returns the error reply to return, or nil.
+const ledgerFence = fence + `
+local function refused()
+  if not ours() then return redis.error_reply('` + notLeader + `') end
+  if redis.call('HGET', KEYS[3], 'term') ~= ARGV[2] then return redis.error_reply('` + ledgerLost + `') end
+  return nil
+end
+`
+
+// fencedLedger starts the ledger scripts that check the fence first.
+const fencedLedger = ledgerFence + `
+local refusal = refused()
+if refusal then return refusal end
+`
 
 // claimScript: KEYS lease, term, ledger, reply; ARGV token, term, nonce,
 // reply ttl ms, then (job, tick µs, retry "1"/"0") per claim. Returns a
 // string of '1' (granted) and '0', one per claim.
-var claimScript = goredis.NewScript(fence + `
+var claimScript = goredis.NewScript(ledgerFence + `
 local last = redis.call('GET', KEYS[4])
 local tag = ARGV[3] .. ':'
 if last and string.sub(last, 1, #tag) == tag then
   return string.sub(last, #tag + 1)
 end
-if not ours() then return redis.error_reply('` + notLeader + `') end
+local refusal = refused()
+if refusal then return refusal end
+redis.call('HDEL', KEYS[3], 'stale') -- this term acts on the ledger: it is current again
 local out = {}
 for i = 5, #ARGV, 3 do
   local job, tick = ARGV[i], ARGV[i + 1]
@@ -118,8 +163,7 @@ return reply
 
 // completeScript: KEYS lease, term, ledger; ARGV token, term, then
 // (job, tick µs) per completion. Completion only moves forward.
-var completeScript = goredis.NewScript(fence + `
-if not ours() then return redis.error_reply('` + notLeader + `') end
+var completeScript = goredis.NewScript(fencedLedger + `
 for i = 3, #ARGV, 2 do
   local f = 'd:' .. ARGV[i]
   local d = redis.call('HGET', KEYS[3], f)
@@ -132,12 +176,19 @@ return 1
 
 // recordsScript: KEYS lease, term, ledger; ARGV token, term, then job
 // names. Returns claimed, completed per job (empty for never).
-var recordsScript = goredis.NewScript(fence + `
-if not ours() then return redis.error_reply('` + notLeader + `') end
+var recordsScript = goredis.NewScript(fencedLedger + `
 local out = {}
 for i = 3, #ARGV do
   out[#out + 1] = redis.call('HGET', KEYS[3], 'c:' .. ARGV[i]) or ''
   out[#out + 1] = redis.call('HGET', KEYS[3], 'd:' .. ARGV[i]) or ''
 end
 return out
+`)
+
+// resetScript: KEYS lease, term, ledger; ARGV token, term, job, tick µs.
+// Sets the job's claimed and completed ticks to the tick, even backwards.
+var resetScript = goredis.NewScript(fencedLedger + `
+redis.call('HDEL', KEYS[3], 'stale')
+redis.call('HSET', KEYS[3], 'c:' .. ARGV[3], ARGV[4], 'd:' .. ARGV[3], ARGV[4])
+return 1
 `)

@@ -1,10 +1,12 @@
 package redis
 
 import (
+	"context"
 	"net"
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 )
 
 // spawnRedis starts a redis-server of the test's own (for TLS, replicas)
@@ -35,4 +37,16 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// waitReady waits until a server started by the test answers PING.
+func waitReady(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	c := admin(t, url)
+	for c.Ping(ctx).Err() != nil {
+		if ctx.Err() != nil {
+			t.Fatalf("redis-server at %s did not start", url)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
