@@ -78,8 +78,10 @@ func (e *Elector) wrap(op string, err error) error {
 }
 
 // Campaign blocks until this process holds the lease. A standby tries
-// every PollInterval, when the lease is due to expire, and as soon as the
-// leader publishes that it released.
+// again when the leader publishes that it released and when the lease is
+// due to expire; it polls every PollInterval only when it cannot receive
+// those notifications (an ACL without channel rights). So an idle standby
+// wakes about once per lease renewal.
 func (e *Elector) Campaign(ctx context.Context, c solocron.Candidate) (solocron.Lease, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -88,12 +90,8 @@ func (e *Elector) Campaign(ctx context.Context, c solocron.Candidate) (solocron.
 	if err != nil {
 		return nil, err
 	}
-	// Subscribe before the first attempt so that a release between the
-	// attempt and the wait is not missed. Should it fail (ACL without
-	// channel rights), polling still works.
-	ps := e.client.Subscribe(ctx, e.keys.channel)
-	defer ps.Close()
-	released := ps.Channel(goredis.WithChannelSize(1))
+	released, stop := e.subscribe(ctx)
+	defer stop()
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -111,11 +109,7 @@ func (e *Elector) Campaign(ctx context.Context, c solocron.Candidate) (solocron.
 		if a.got {
 			return newLease(e, token, a.term, a.since, start, e.staleLedger(a.stale)), nil
 		}
-		wait := e.opt.PollInterval
-		if a.pttl >= 0 && a.pttl+time.Millisecond < wait {
-			wait = a.pttl + time.Millisecond // wake when it expires
-		}
-		timer.Reset(wait)
+		timer.Reset(e.standbyWait(a.pttl, released != nil))
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -123,6 +117,41 @@ func (e *Elector) Campaign(ctx context.Context, c solocron.Candidate) (solocron.
 		case <-timer.C:
 		}
 	}
+}
+
+// releaseHealthCheck is how often the release subscription is pinged to
+// find a connection that died silently (go-redis's default, 3s, costs an
+// idle standby a dozen thread wakeups a second). A release missed meanwhile
+// delays a takeover to the lease's expiry, never past it.
+const releaseHealthCheck = time.Minute
+
+// subscribe subscribes to release notifications before the first attempt,
+// so that a release between an attempt and the wait is not missed. It
+// returns a nil channel when the subscription is refused (the standby then
+// polls), and a function that ends the subscription.
+func (e *Elector) subscribe(ctx context.Context) (<-chan *goredis.Message, func()) {
+	ps := e.client.Subscribe(ctx, e.keys.channel)
+	confirm, cancel := context.WithTimeout(ctx, e.opt.TTL)
+	defer cancel()
+	if _, err := ps.Receive(confirm); err != nil {
+		_ = ps.Close()
+		return nil, func() {}
+	}
+	ch := ps.Channel(goredis.WithChannelSize(1), goredis.WithChannelHealthCheckInterval(releaseHealthCheck))
+	return ch, func() { _ = ps.Close() }
+}
+
+// standbyWait is how long a standby waits before its next attempt, given
+// the holder's remaining lease (-1 when unknown or gone).
+func (e *Elector) standbyWait(pttl time.Duration, notified bool) time.Duration {
+	expiry := pttl + time.Millisecond // wake as it expires
+	switch {
+	case pttl < 0:
+		return e.opt.PollInterval
+	case notified:
+		return expiry
+	}
+	return min(expiry, e.opt.PollInterval)
 }
 
 // attempt is the outcome of one acquisition attempt.

@@ -58,9 +58,11 @@ type Options struct {
 	// clock. It covers clock-rate drift and the time to stop. Default
 	// TTL/5.
 	Margin time.Duration
-	// PollInterval is how often a standby tries to take the lease.
-	// Standbys also wake when the lease is released (pub/sub) and when it
-	// is due to expire. Default 500ms.
+	// PollInterval is how often a standby tries to take the lease when it
+	// cannot subscribe to release notifications (an ACL without channel
+	// rights), and when the holder's lease has no expiry to wait for.
+	// Otherwise a standby wakes only when the lease is released (pub/sub)
+	// and when it is due to expire. Default 500ms.
 	PollInterval time.Duration
 
 	// Replicas, when above 0, makes every acquisition, claim and
