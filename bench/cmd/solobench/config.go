@@ -49,7 +49,7 @@ func parseFlags(args []string) (config, error) {
 	fs.BoolVar(&cfg.json, "json", false, "print every figure as one JSON object on the last line")
 	fs.StringVar(&cfg.out, "out", "", "also write the JSON report to this file (for soloplot)")
 	engines := fs.String("engines", "", "comma-separated engines (file, postgres, redis); default: all linked in and reachable")
-	jobs := fs.String("jobs", "1,1000,10000", "firing: numbers of jobs")
+	jobs := fs.String("jobs", "1,1000,10000,100000", "firing: numbers of jobs (gocron runs up to 10000: it cannot keep up beyond)")
 	fs.DurationVar(&cfg.firing.Window, "dur", 5*time.Second, "firing: measured window per library and N")
 	fs.DurationVar(&cfg.firing.Warmup, "warmup", 2*time.Second, "firing: time each child runs before its window")
 	fs.StringVar(&cfg.firing.ProfileDir, "cpuprofile", "", "firing: write the solocron children's CPU profiles into this directory")

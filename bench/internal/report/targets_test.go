@@ -5,6 +5,8 @@ import (
 
 	"github.com/solocron/solocron/bench/internal/chaos"
 	"github.com/solocron/solocron/bench/internal/firing"
+	"github.com/solocron/solocron/bench/internal/member"
+	"github.com/solocron/solocron/bench/internal/standby"
 	"github.com/solocron/solocron/bench/internal/stats"
 	"github.com/solocron/solocron/bench/internal/takeover"
 )
@@ -14,23 +16,35 @@ func sample(smoke bool) *Report {
 		Smoke: smoke,
 		Firing: &firing.Result{Ratios: []firing.Ratio{
 			{Jobs: 1, Versus: "robfig", CPUPerFiring: 9, JitterP99: 9},
-			{Jobs: 10000, Versus: "robfig", CPUPerFiring: 1.3, JitterP99: 1.0},
+			{Jobs: 10000, Versus: "robfig", CPUPerFiring: 0.9, JitterP99: 0.5},
 			{Jobs: 10000, Versus: "gocron", CPUPerFiring: 0.1, JitterP99: 0.1},
+			{Jobs: 100000, Versus: "robfig", CPUPerFiring: 0.1, JitterP99: 0.1},
 		}},
-		Takeover: []takeover.Row{{Engine: "file", Standbys: 1, Kill: stats.Summary{P99: 12}}},
-		Chaos:    []chaos.Row{{Engine: "file", Counts: chaos.Counts{Twice: 1}}},
+		Takeover: []takeover.Row{
+			{Engine: "flock-raw", Standbys: 1, Kill: stats.Summary{Count: 10, P99: 5}},
+			{Engine: "file", Standbys: 1, Kill: stats.Summary{Count: 10, P99: 12}, Stop: stats.Summary{Count: 10, P99: 0.5}},
+			{Engine: "postgres-raw", Standbys: 1, Kill: stats.Summary{Count: 10, P99: 5}},
+			{Engine: "postgres", Standbys: 1, Kill: stats.Summary{Count: 10, P99: 11.5}, Stop: stats.Summary{Count: 10, P99: 3}},
+		},
+		Standby: []standby.Row{{Engine: "redis", Idle: member.Idle{CorePct: 0.02, WakeupsPS: 6}}},
+		Chaos:   []chaos.Row{{Engine: "file", Counts: chaos.Counts{Twice: 1}}},
 	}
 }
 
-func TestJudgeUsesTheLargestNAndRobfig(t *testing.T) {
+func TestJudgeUsesRatiosToPeersAndFloorsOfTheSameRun(t *testing.T) {
 	r := sample(false)
 	r.Judge()
 	want := map[string]bool{
-		"firing: CPU per firing at 10000 jobs, solocron/robfig": false,
-		"firing: jitter p99 at 10000 jobs, solocron/robfig":     true,
-		"takeover: file, 1 standbys, p99 after SIGKILL":         true,
-		"chaos: file, ticks run twice":                          false,
-		"chaos: file, ticks lost":                               true,
+		"firing: CPU per firing at 10000 jobs, solocron/robfig":                                         false,
+		"firing: jitter p99 at 10000 jobs, solocron/robfig":                                             true,
+		"takeover: file, 1 standbys, p99 after SIGKILL (limit: 2x flock-raw p99 5.00 ms + 0 ms)":        false,
+		"takeover: file, 1 standbys, p99 after Stop returned":                                           true,
+		"takeover: postgres, 1 standbys, p99 after SIGKILL (limit: 2x postgres-raw p99 5.00 ms + 2 ms)": true,
+		"takeover: postgres, 1 standbys, p99 after Stop returned":                                       false,
+		"standby: redis, share of a core":                                                               true,
+		"standby: redis, wakeups":                                                                       false,
+		"chaos: file, ticks run twice":                                                                  false,
+		"chaos: file, ticks lost":                                                                       true,
 	}
 	if len(r.Targets) != len(want) {
 		t.Fatalf("targets = %+v, want %d", r.Targets, len(want))
@@ -40,8 +54,8 @@ func TestJudgeUsesTheLargestNAndRobfig(t *testing.T) {
 			t.Errorf("target %+v: want pass=%v, enforced", tg, pass)
 		}
 	}
-	if len(r.Failed()) != 2 {
-		t.Errorf("Failed() = %+v, want the CPU and duplicate targets", r.Failed())
+	if len(r.Failed()) != 5 {
+		t.Errorf("Failed() = %+v, want 5", r.Failed())
 	}
 }
 
