@@ -61,6 +61,9 @@ func Run(cfg Config) Result {
 			res.Measures = append(res.Measures, m)
 		}
 		for _, other := range Libraries[1:] {
+			if _, measured := byLib[other]; !measured {
+				continue
+			}
 			if r, ok := ratio(byLib["solocron"], byLib[other]); ok {
 				res.Ratios = append(res.Ratios, r)
 			}
