@@ -166,7 +166,7 @@ func (e *Elector) campaign(ctx context.Context, c *pgx.Conn, cand solocron.Candi
 	}
 	start := time.Now()
 	var term int64
-	err := c.QueryRow(ctx, e.sql.take, e.opt.App, cand.Hostname, cand.PID, ttl, e.classid, e.objid).Scan(&term)
+	err := c.QueryRow(ctx, e.sql.take, e.opt.App, cand.Hostname, cand.PID, ttl, e.classid, e.objid, cand.App, cand.Jobs).Scan(&term)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errors.New("the advisory lock is not held by the session that took it: is a pooler in transaction mode between this process and the server? Connect directly or in session mode")
 	}
@@ -203,7 +203,7 @@ func (e *Elector) Holder(ctx context.Context) (solocron.Holder, error) {
 	defer closeQuietly(c)
 	var h solocron.Holder
 	var term int64
-	err = c.QueryRow(ctx, e.sql.holder, e.opt.App, e.classid, e.objid).Scan(&h.Hostname, &h.PID, &h.Since, &term)
+	err = c.QueryRow(ctx, e.sql.holder, e.opt.App, e.classid, e.objid).Scan(&h.Hostname, &h.PID, &h.Since, &term, &h.App, &h.Jobs)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return solocron.Holder{}, solocron.ErrNoHolder
 	}

@@ -183,8 +183,3 @@ func (l *lease) Release(ctx context.Context) error {
 
 // LedgerStale: see solocron.Lease.
 func (l *lease) LedgerStale() error { return nil }
-
-// Reset: see solocron.Ledger.
-func (l *lease) Reset(ctx context.Context, job string, tick time.Time) error {
-	return errors.New("solocron/postgres: Reset is not implemented yet")
-}

@@ -155,6 +155,25 @@ func (l *lease) Complete(ctx context.Context, done []solocron.Claim) error {
 	return nil
 }
 
+// Reset sets the job's claimed and completed ticks to tick, even when
+// that moves them back.
+func (l *lease) Reset(ctx context.Context, job string, tick time.Time) error {
+	if err := l.current(); err != nil {
+		return err
+	}
+	var current bool
+	err := l.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, l.e.sql.reset, l.e.opt.App, int64(l.term), job, tick.Truncate(time.Microsecond)).Scan(&current)
+	})
+	if err != nil {
+		return l.fail(ctx, "reset", err)
+	}
+	if !current {
+		return l.fenced()
+	}
+	return nil
+}
+
 // fail explains an error of a ledger statement. If the term ended
 // meanwhile, or the statement ended the session, the error wraps
 // ErrNotLeader; if the caller's ctx ended, it wraps ctx.Err().

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -43,33 +44,83 @@ func lockID(key int64) (classid, objid uint32) {
 // of one name can fail with a unique violation in pg_type.
 const ddlKey = int64(0x736f6c6f6372_00) // "solocr" + 0
 
-// ensureTables creates the schema and tables if missing, in one
-// transaction. It checks first, so that a role without the CREATE
-// privilege can use tables an administrator made.
+// addedColumn is a column added after the first version of a table:
+// ensureTables adds it to a table made without it, so that tables made by
+// an older version keep working (a new table gets it the same way).
+type addedColumn struct {
+	name, decl string
+}
+
+var (
+	leaseAdded = []addedColumn{
+		{"holder_app", "text"},  // the holder's Candidate.App: its program
+		{"holder_jobs", "text"}, // the holder's Candidate.Jobs: a digest of its job names
+	}
+	ledgerAdded []addedColumn
+)
+
+// tableState is what ensureTables finds.
+type tableState struct {
+	schema, lease, ledger bool // exist
+	leaseCols, ledgerCols int  // added columns present
+}
+
+func (s tableState) complete() bool {
+	return s.schema && s.lease && s.ledger && s.leaseCols == len(leaseAdded) && s.ledgerCols == len(ledgerAdded)
+}
+
+// readTableState finds which tables and added columns exist.
+func readTableState(ctx context.Context, c interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, t tables) (tableState, error) {
+	var s tableState
+	err := c.QueryRow(ctx, `SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL, to_regclass($3) IS NOT NULL,
+		(SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($2) AND attname = ANY ($4::text[]) AND NOT attisdropped),
+		(SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = ANY ($5::text[]) AND NOT attisdropped)`,
+		t.schema, t.lease, t.ledger, columnNames(leaseAdded), columnNames(ledgerAdded)).
+		Scan(&s.schema, &s.lease, &s.ledger, &s.leaseCols, &s.ledgerCols)
+	return s, err
+}
+
+func columnNames(cols []addedColumn) []string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	return names
+}
+
+// addColumns is the ALTER TABLE that adds cols to table.
+func addColumns(table string, cols []addedColumn) string {
+	adds := make([]string, len(cols))
+	for i, c := range cols {
+		adds[i] = "ADD COLUMN IF NOT EXISTS " + c.name + " " + c.decl
+	}
+	return "ALTER TABLE " + table + " " + strings.Join(adds, ", ")
+}
+
+// ensureTables creates the schema and tables if missing, and adds the
+// columns a table made by an older version lacks, in one transaction. It
+// checks first, so that a role without the CREATE privilege (or, once the
+// columns exist, without owning the tables) can use tables an
+// administrator made.
 func ensureTables(ctx context.Context, c *pgx.Conn, t tables) error {
-	var haveSchema, haveLease, haveLedger bool
-	check := `SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL, to_regclass($3) IS NOT NULL`
-	read := func() error {
-		return c.QueryRow(ctx, check, t.schema, t.lease, t.ledger).Scan(&haveSchema, &haveLease, &haveLedger)
-	}
-	if err := read(); err != nil {
+	if s, err := readTableState(ctx, c, t); err != nil || s.complete() {
 		return err
-	}
-	if haveSchema && haveLease && haveLedger {
-		return nil
 	}
 	return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, ddlKey); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, check, t.schema, t.lease, t.ledger).Scan(&haveSchema, &haveLease, &haveLedger); err != nil {
+		s, err := readTableState(ctx, tx, t)
+		if err != nil {
 			return err
 		}
 		var stmts []string
-		if !haveSchema {
+		if !s.schema {
 			stmts = append(stmts, `CREATE SCHEMA IF NOT EXISTS `+t.schema)
 		}
-		if !haveLease {
+		if !s.lease {
 			stmts = append(stmts, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
 	app      text PRIMARY KEY,
 	term     bigint NOT NULL,       -- fencing token, grows with every term
@@ -80,7 +131,10 @@ func ensureTables(ctx context.Context, c *pgx.Conn, t tables) error {
 	backend  integer                -- pg_backend_pid() of the holder's session
 )`, t.lease))
 		}
-		if !haveLedger {
+		if !s.lease || s.leaseCols < len(leaseAdded) {
+			stmts = append(stmts, addColumns(t.lease, leaseAdded))
+		}
+		if !s.ledger {
 			stmts = append(stmts, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
 	app       text NOT NULL,
 	job       text NOT NULL,
@@ -88,6 +142,9 @@ func ensureTables(ctx context.Context, c *pgx.Conn, t tables) error {
 	completed timestamptz,          -- last tick that finished
 	PRIMARY KEY (app, job)
 )`, t.ledger))
+		}
+		if len(ledgerAdded) > 0 && (!s.ledger || s.ledgerCols < len(ledgerAdded)) {
+			stmts = append(stmts, addColumns(t.ledger, ledgerAdded))
 		}
 		for _, s := range stmts {
 			if _, err := tx.Exec(ctx, s); err != nil {

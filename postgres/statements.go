@@ -6,7 +6,7 @@ import "fmt"
 // Parameters: $1 app, $2 term, unless said otherwise.
 type statements struct {
 	sessionSettings, wait, lock, take, renew, release, holder string
-	records, claim, complete                                  string
+	records, claim, complete, reset                           string
 }
 
 // advisoryHolder selects the pid of the session holding the App's lock,
@@ -68,7 +68,8 @@ func newStatements(t tables) statements {
 
 		// take is run by the holder of the lock: the previous holder's
 		// session is gone, so the row is taken whatever its deadline.
-		// $2 host, $3 pid, $4 TTL in ms, $5, $6 the key. It takes
+		// $2 host, $3 pid, $4 TTL in ms, $5, $6 the key, $7 and $8 the
+		// candidate's App and Jobs. It takes
 		// nothing unless this session holds the lock, which is not so
 		// behind a pooler in transaction mode.
 		//
@@ -83,11 +84,12 @@ func newStatements(t tables) statements {
 		// statements.
 		take: fmt.Sprintf(`WITH async AS (SELECT set_config('synchronous_commit', 'off', true),
 				set_config('lock_timeout', '0', false))
-			INSERT INTO %s AS r (app, term, host, pid, since, deadline, backend)
-			SELECT $1, 1, $2, $3, now(), now() + $4::float8 * interval '1 millisecond', pg_backend_pid()
+			INSERT INTO %s AS r (app, term, host, pid, since, deadline, backend, holder_app, holder_jobs)
+			SELECT $1, 1, $2, $3, now(), now() + $4::float8 * interval '1 millisecond', pg_backend_pid(), $7, $8
 			FROM async WHERE pg_backend_pid() IN (%s)
 			ON CONFLICT (app) DO UPDATE SET term = r.term + 1, host = excluded.host, pid = excluded.pid,
-				since = excluded.since, deadline = excluded.deadline, backend = excluded.backend
+				since = excluded.since, deadline = excluded.deadline, backend = excluded.backend,
+				holder_app = excluded.holder_app, holder_jobs = excluded.holder_jobs
 			RETURNING term`, t.lease, advisoryHolder("$5", "$6")),
 
 		// $3 TTL in ms.
@@ -95,14 +97,16 @@ func newStatements(t tables) statements {
 			WHERE app = $1 AND term = $2 AND backend = pg_backend_pid()`, t.lease),
 
 		// release clears the holder and unlocks in one round trip. $3 key.
-		release: fmt.Sprintf(`UPDATE %s SET host = NULL, pid = NULL, backend = NULL, deadline = now()
+		release: fmt.Sprintf(`UPDATE %s SET host = NULL, pid = NULL, backend = NULL, deadline = now(),
+				holder_app = NULL, holder_jobs = NULL
 			WHERE app = $1 AND term = $2 AND backend = pg_backend_pid()
 			RETURNING pg_advisory_unlock($3::bigint)`, t.lease),
 
 		// holder shows the row only while its session holds the lock: a
 		// SIGKILLed leader's row keeps a deadline in the future.
 		// $2, $3 the key.
-		holder: fmt.Sprintf(`SELECT r.host, r.pid, r.since, r.term FROM %s r
+		holder: fmt.Sprintf(`SELECT r.host, r.pid, r.since, r.term,
+				coalesce(r.holder_app, ''), coalesce(r.holder_jobs, '') FROM %s r
 			WHERE r.app = $1 AND r.host IS NOT NULL AND r.deadline > now()
 			AND r.backend IN (%s)`, t.lease, advisoryHolder("$2", "$3")),
 
@@ -139,6 +143,16 @@ func newStatements(t tables) statements {
 				RETURNING 1
 			)
 			SELECT EXISTS (SELECT 1 FROM lease), (SELECT count(*) FROM done)`,
+			fenced, t.ledger),
+
+		// reset sets a job's claimed and completed ticks, even backwards,
+		// creating the record if there is none. $3 job, $4 tick.
+		reset: fmt.Sprintf(`WITH lease AS (%s), done AS (
+				INSERT INTO %s AS l (app, job, claimed, completed)
+				SELECT $1, $3, $4, $4 WHERE EXISTS (SELECT 1 FROM lease)
+				ON CONFLICT (app, job) DO UPDATE SET claimed = excluded.claimed, completed = excluded.completed
+			)
+			SELECT EXISTS (SELECT 1 FROM lease)`,
 			fenced, t.ledger),
 	}
 }
