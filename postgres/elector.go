@@ -166,14 +166,16 @@ func (e *Elector) campaign(ctx context.Context, c *pgx.Conn, cand solocron.Candi
 	}
 	start := time.Now()
 	var term int64
-	err := c.QueryRow(ctx, e.sql.take, e.opt.App, cand.Hostname, cand.PID, ttl, e.classid, e.objid, cand.App, cand.Jobs).Scan(&term)
+	var prevTerm, marker *int64
+	err := c.QueryRow(ctx, e.sql.take, e.opt.App, cand.Hostname, cand.PID, ttl, e.classid, e.objid, cand.App, cand.Jobs).
+		Scan(&term, &prevTerm, &marker)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errors.New("the advisory lock is not held by the session that took it: is a pooler in transaction mode between this process and the server? Connect directly or in session mode")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return newLease(e, startSession(c), uint64(term), start), nil
+	return newLease(e, startSession(c), uint64(term), start, e.staleLedger(prevTerm, marker)), nil
 }
 
 // pgCode is the SQLSTATE of a server error, or "".

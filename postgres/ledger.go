@@ -65,11 +65,12 @@ func (l *lease) Claim(ctx context.Context, claims []solocron.Claim) ([]bool, err
 	rounds := claimRounds(claims)
 	out := make([]bool, len(claims))
 	current := true
+	mark := l.unmarked.Load()
 	err := l.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
 		b := &pgx.Batch{}
-		for _, r := range rounds {
+		for i, r := range rounds {
 			jobs, ticks, retry := claimArgs(claims, r)
-			b.Queue(l.e.sql.claim, l.e.opt.App, int64(l.term), jobs, ticks, retry)
+			b.Queue(l.e.sql.claim, l.e.opt.App, int64(l.term), jobs, ticks, retry, mark && i == 0)
 		}
 		br := c.SendBatch(ctx, b)
 		for _, r := range rounds {
@@ -89,6 +90,9 @@ func (l *lease) Claim(ctx context.Context, claims []solocron.Claim) ([]bool, err
 	}
 	if !current {
 		return nil, l.fenced()
+	}
+	if mark {
+		l.unmarked.Store(false)
 	}
 	return out, nil
 }

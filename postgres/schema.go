@@ -56,7 +56,9 @@ var (
 		{"holder_app", "text"},  // the holder's Candidate.App: its program
 		{"holder_jobs", "text"}, // the holder's Candidate.Jobs: a digest of its job names
 	}
-	ledgerAdded []addedColumn
+	ledgerAdded = []addedColumn{
+		{"term", "bigint"}, // on the term marker row only (see markerJob)
+	}
 )
 
 // tableState is what ensureTables finds.
@@ -143,8 +145,16 @@ func ensureTables(ctx context.Context, c *pgx.Conn, t tables) error {
 	PRIMARY KEY (app, job)
 )`, t.ledger))
 		}
-		if len(ledgerAdded) > 0 && (!s.ledger || s.ledgerCols < len(ledgerAdded)) {
+		if !s.ledger || s.ledgerCols < len(ledgerAdded) {
 			stmts = append(stmts, addColumns(t.ledger, ledgerAdded))
+		}
+		if s.ledger && s.ledgerCols == 0 {
+			// A ledger made before term markers (it lacks term, its
+			// first added column), which is current: each App's marker
+			// starts at its lease row's term, so that the next term does
+			// not report it stale.
+			stmts = append(stmts, fmt.Sprintf(`INSERT INTO %s (app, job, claimed, term)
+	SELECT app, %s, now(), term FROM %s ON CONFLICT (app, job) DO NOTHING`, t.ledger, markerJob, t.lease))
 		}
 		for _, s := range stmts {
 			if _, err := tx.Exec(ctx, s); err != nil {

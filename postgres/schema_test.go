@@ -41,6 +41,9 @@ func TestTablesOfTheFirstVersionKeepWorking(t *testing.T) {
 	if l.Term() <= 5 {
 		t.Fatalf("term %d, want > 5", l.Term())
 	}
+	if err := l.LedgerStale(); err != nil {
+		t.Fatalf("the ledger of the first version is reported stale: %v", err)
+	}
 	r, err := l.Records(ctx, []string{"job"})
 	if err != nil || !r["job"].Claimed.Equal(oldTick) {
 		t.Fatalf("Records = %+v, %v; want the record made before the upgrade", r, err)
