@@ -111,6 +111,11 @@ func ensureTables(ctx context.Context, c *pgx.Conn, t tables) error {
 		return err
 	}
 	return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+		// A standby's wait set lock_timeout for its session; the caller's
+		// ctx bounds this transaction instead.
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, ddlKey); err != nil {
 			return err
 		}
