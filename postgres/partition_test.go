@@ -30,26 +30,10 @@ func TestPartitionEndsRunsBeforeTheNextTerm(t *testing.T) {
 
 			leads := make(chan time.Time, 1)
 			runs := make(chan time.Time, 10)
-			s, err := solocron.New(solocron.Options{
+			startScheduler(t, solocron.Options{
 				Elector: mustNew(t, o), Seconds: true,
 				Hooks: solocron.Hooks{OnLeading: func(e solocron.LeadershipEvent) { leads <- e.At }},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, j := range partitionJobs(func(context.Context) { runs <- time.Now() }) {
-				if err := s.Add(j); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := s.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = s.Stop(ctx)
-			})
+			}, partitionJobs(func(context.Context) { runs <- time.Now() })...)
 			waitForWaiter(t, o, 1)
 			time.Sleep(time.Duration(round) * 300 * time.Millisecond)
 

@@ -69,21 +69,18 @@ func (r *tickRecorder) twice() []time.Time {
 	return twice
 }
 
-// startScheduler starts a Scheduler with a job every second on its own
-// Elector, logging into logs and telling leads when it leads.
-func startScheduler(t *testing.T, o Options, rec *tickRecorder, logs *logBuffer, leads chan<- time.Time) *solocron.Scheduler {
+// startScheduler starts a Scheduler with jobs, stopped when the test
+// ends.
+func startScheduler(t *testing.T, opts solocron.Options, jobs ...solocron.Job) {
 	t.Helper()
-	s, err := solocron.New(solocron.Options{
-		Elector: mustNew(t, o), Seconds: true,
-		RetryInterval: 100 * time.Millisecond, MaxRetryInterval: 400 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(logs, nil)),
-		Hooks:  solocron.Hooks{OnLeading: func(e solocron.LeadershipEvent) { leads <- e.At }},
-	})
+	s, err := solocron.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Add(solocron.Job{Name: "tick", Spec: "* * * * * *", Run: rec.run}); err != nil {
-		t.Fatal(err)
+	for _, j := range jobs {
+		if err := s.Add(j); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
@@ -93,7 +90,18 @@ func startScheduler(t *testing.T, o Options, rec *tickRecorder, logs *logBuffer,
 		defer cancel()
 		_ = s.Stop(ctx)
 	})
-	return s
+}
+
+// startTicker starts a Scheduler with a job every second on its own
+// Elector, logging into logs and telling leads when it leads.
+func startTicker(t *testing.T, o Options, rec *tickRecorder, logs *logBuffer, leads chan<- time.Time) {
+	t.Helper()
+	startScheduler(t, solocron.Options{
+		Elector: mustNew(t, o), Seconds: true,
+		RetryInterval: 100 * time.Millisecond, MaxRetryInterval: 400 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Hooks:  solocron.Hooks{OnLeading: func(e solocron.LeadershipEvent) { leads <- e.At }},
+	}, solocron.Job{Name: "tick", Spec: "* * * * * *", Run: rec.run})
 }
 
 // waitFor reports whether cond became true within timeout.
@@ -130,13 +138,13 @@ func TestDroppedTableMakesTheLeaderStepDown(t *testing.T) {
 			rec := &tickRecorder{runs: make(map[time.Time]int)}
 			logs := &logBuffer{}
 			leads := make(chan time.Time, 10)
-			startScheduler(t, o, rec, logs, leads)
+			startTicker(t, o, rec, logs, leads)
 			select {
 			case <-leads:
 			case <-time.After(10 * time.Second):
 				t.Fatal("nobody led within 10s")
 			}
-			startScheduler(t, o, rec, logs, leads)
+			startTicker(t, o, rec, logs, leads)
 			if !waitFor(5*time.Second, func() bool { return rec.since(time.Time{}) >= 2 }) {
 				t.Fatalf("fewer than two runs within 5s; log:\n%s", logs)
 			}
