@@ -56,3 +56,41 @@ func TestTablesOfTheFirstVersionKeepWorking(t *testing.T) {
 		t.Fatalf("Reset: %v", err)
 	}
 }
+
+// A standby recreates a table dropped while it waits: the ledger at the
+// takeover (it has no marker then, so the term reports it stale), the
+// lease table in its wait (the leader then finds its term gone).
+func TestStandbyRecreatesADroppedTable(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	o.TTL = time.Second
+	tb := newTables(o)
+	la := campaignOrFail(t, mustNew(t, o), 1)
+	got := standby(t, mustNew(t, o), 2, 10*time.Second)
+	waitForWaiter(t, o, 1)
+	sqlExec(t, o.URL, `DROP TABLE `+tb.ledger)
+	if err := la.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lb := waitTakeover(t, got).lease
+	if lb.LedgerStale() == nil {
+		t.Fatal("a recreated ledger was not reported stale")
+	}
+	claimGranted(t, lb, oldTick)
+
+	got = standby(t, mustNew(t, o), 3, 10*time.Second)
+	waitForWaiter(t, o, 1)
+	sqlExec(t, o.URL, `DROP TABLE `+tb.lease)
+	select {
+	case <-lb.Lost():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the leader did not lose its term within 5s of its lease table being dropped")
+	}
+	lc := waitTakeover(t, got).lease
+	if lc.Term() <= lb.Term() {
+		t.Fatalf("term %d after the lease table was dropped, want > %d", lc.Term(), lb.Term())
+	}
+	if err := lc.LedgerStale(); err != nil {
+		t.Fatalf("the ledger survived, yet it is reported stale: %v", err)
+	}
+}
