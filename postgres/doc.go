@@ -47,7 +47,9 @@
 //   - The leader stops acting (closes Lost, claims nothing) at start of its
 //     last successful renewal + TTL - Margin on the monotonic clock, which
 //     is before the row's deadline: the row's now() was read after that
-//     start. A standby can take over only after the deadline.
+//     start. A timer closes Lost then, whatever statement is still stuck
+//     on the network, and the Scheduler cancels the running jobs' contexts
+//     at that moment. A standby can take over only after the deadline.
 //   - A dropped session is noticed at once: whenever no statement runs, a
 //     read is kept outstanding on the connection, so the server's FATAL
 //     message or EOF ends the term the moment it arrives. The elector
@@ -59,6 +61,29 @@
 //
 // The takeover commits without waiting for the WAL flush (5-30 ms on an
 // ordinary disk); see the comment on the statement for why that is safe.
+//
+// # Terms, and a ledger older than the last term
+//
+// A new term is the greater of the database's clock (clock_timestamp(),
+// in microseconds since 1970) and the highest term still visible + 1: the
+// lease row's, or the ledger's term marker. A term is thus never issued
+// twice, even after the lease row or both tables were deleted or restored
+// from a backup, on one assumption: the database server's clock does not
+// step back by more than the time since the last term began (and fewer
+// than one term begins per microsecond).
+//
+// The term marker is a reserved ledger row per App (job "term", which
+// no job name can be) that the takeover sets to the new term in the same
+// statement as the lease row. A marker behind the lease row's term, or
+// missing while the row exists, means the ledger was restored, replaced,
+// or dropped and recreated since the last term: Lease.LedgerStale reports
+// it, naming both tables and both terms, and the Scheduler then trusts
+// none of its records. The marker stays behind until the term claims.
+//
+// Campaign creates missing tables, also ones dropped since an earlier
+// term: a leader whose ledger was dropped fails its claims, steps down and
+// campaigns again, and the new term finds a ledger without a marker, so
+// stale. Holder never creates tables.
 //
 // # Defaults and timing
 //
@@ -76,4 +101,5 @@
 // process keeps one connection while it campaigns or leads, plus a short
 // one for Holder. The tables are created if missing, in Schema ("public")
 // with the names LeaseTable and LedgerTable; several Apps share them.
+// Tables made by an older version get the columns added since.
 package postgres

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,9 +25,6 @@ type Elector struct {
 	key     int64 // advisory lock key
 	classid uint32
 	objid   uint32
-
-	mu    sync.Mutex
-	ready bool // the tables exist
 }
 
 // New returns an Elector. It parses the URL and checks the options but
@@ -82,15 +78,7 @@ func (e *Elector) wrap(op string, err error) error {
 // connect opens a connection of its own, not a pool slot: the advisory
 // lock belongs to the session.
 func (e *Elector) connect(ctx context.Context) (*pgx.Conn, error) {
-	c, err := pgx.ConnectConfig(ctx, e.cfg.Copy())
-	if err != nil {
-		return nil, err
-	}
-	if err := e.ensureTables(ctx, c); err != nil {
-		closeQuietly(c)
-		return nil, err
-	}
-	return c, nil
+	return pgx.ConnectConfig(ctx, e.cfg.Copy())
 }
 
 func closeQuietly(c *pgx.Conn) {
@@ -99,17 +87,16 @@ func closeQuietly(c *pgx.Conn) {
 	_ = c.Close(ctx)
 }
 
-// ensureTables creates the tables once per Elector.
+// ensureTables creates the tables if missing, at every campaign: an
+// operator may have dropped one since, and a leader whose claims then
+// failed campaigns again (the data of a dropped table is gone: a new
+// ledger has no term marker, so the next term reports it stale). Only
+// campaigns create tables: Holder, a reader, must not make a new ledger
+// under a leader that would then claim in it unawares.
 func (e *Elector) ensureTables(ctx context.Context, c *pgx.Conn) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.ready {
-		return nil
-	}
 	if err := ensureTables(ctx, c, e.t); err != nil {
 		return fmt.Errorf("creating the tables: %w", err)
 	}
-	e.ready = true
 	return nil
 }
 
@@ -135,6 +122,9 @@ func (e *Elector) Campaign(ctx context.Context, cand solocron.Candidate) (solocr
 
 func (e *Elector) campaign(ctx context.Context, c *pgx.Conn, cand solocron.Candidate) (*lease, error) {
 	ttl := e.opt.TTL.Milliseconds()
+	if err := e.ensureTables(ctx, c); err != nil {
+		return nil, err
+	}
 	if _, err := c.Exec(ctx, e.sql.sessionSettings); err != nil {
 		return nil, err
 	}
@@ -146,34 +136,65 @@ func (e *Elector) campaign(ctx context.Context, c *pgx.Conn, cand solocron.Candi
 			return nil, err
 		}
 	}
+	// A table dropped since connect (the wait reads the lease table, the
+	// takeover writes both) is made again, once.
+	locked, recreated := false, false
+	for {
+		var err error
+		if !locked {
+			err = e.waitForLock(ctx, c, ttl)
+			locked = err == nil
+		}
+		if locked {
+			var l *lease
+			if l, err = e.take(ctx, c, cand, ttl); err == nil {
+				return l, nil
+			}
+		}
+		if pgCode(err) != "42P01" || recreated { // undefined_table
+			return nil, err
+		}
+		recreated = true
+		if err := e.ensureTables(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// waitForLock waits until this session holds the advisory lock, ending
+// the session of a leader whose lease row expired.
+func (e *Elector) waitForLock(ctx context.Context, c *pgx.Conn, ttl int64) error {
 	for {
 		var terminated *bool
 		var timeout string
 		err := c.QueryRow(ctx, e.sql.wait, e.opt.App, e.classid, e.objid, ttl).Scan(&terminated, &timeout)
 		if pgCode(err) == "42501" { // insufficient_privilege
-			return nil, fmt.Errorf("the leader's lease expired but its session still holds the lock and this role may not end it (use one role for all processes, or grant pg_signal_backend): %w", err)
+			return fmt.Errorf("the leader's lease expired but its session still holds the lock and this role may not end it (use one role for all processes, or grant pg_signal_backend): %w", err)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		_, err = c.Exec(ctx, e.sql.lock, e.key)
-		if err == nil {
-			break
-		}
 		if pgCode(err) != "55P03" { // lock_not_available: lock_timeout ran out
-			return nil, err
+			return err
 		}
 	}
+}
+
+// take writes the lease row of a new term, as the holder of the lock.
+func (e *Elector) take(ctx context.Context, c *pgx.Conn, cand solocron.Candidate, ttl int64) (*lease, error) {
 	start := time.Now()
 	var term int64
-	err := c.QueryRow(ctx, e.sql.take, e.opt.App, cand.Hostname, cand.PID, ttl, e.classid, e.objid).Scan(&term)
+	var prevTerm, marker *int64
+	err := c.QueryRow(ctx, e.sql.take, e.opt.App, cand.Hostname, cand.PID, ttl, e.classid, e.objid, cand.App, cand.Jobs).
+		Scan(&term, &prevTerm, &marker)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errors.New("the advisory lock is not held by the session that took it: is a pooler in transaction mode between this process and the server? Connect directly or in session mode")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return newLease(e, startSession(c), uint64(term), start), nil
+	return newLease(e, startSession(c), uint64(term), start, e.staleLedger(prevTerm, marker)), nil
 }
 
 // pgCode is the SQLSTATE of a server error, or "".
@@ -194,7 +215,9 @@ func (e *Elector) ctxErr(ctx context.Context, op string, err error) error {
 }
 
 // Holder reports who leads, or solocron.ErrNoHolder. A row whose session
-// no longer holds the lock (a crashed leader) is not a holder.
+// no longer holds the lock (a crashed leader) is not a holder, and
+// neither is anyone while the lease table does not exist (Holder never
+// creates it).
 func (e *Elector) Holder(ctx context.Context) (solocron.Holder, error) {
 	c, err := e.connect(ctx)
 	if err != nil {
@@ -203,8 +226,8 @@ func (e *Elector) Holder(ctx context.Context) (solocron.Holder, error) {
 	defer closeQuietly(c)
 	var h solocron.Holder
 	var term int64
-	err = c.QueryRow(ctx, e.sql.holder, e.opt.App, e.classid, e.objid).Scan(&h.Hostname, &h.PID, &h.Since, &term)
-	if errors.Is(err, pgx.ErrNoRows) {
+	err = c.QueryRow(ctx, e.sql.holder, e.opt.App, e.classid, e.objid).Scan(&h.Hostname, &h.PID, &h.Since, &term, &h.App, &h.Jobs)
+	if code := pgCode(err); errors.Is(err, pgx.ErrNoRows) || code == "42P01" || code == "3F000" { // undefined_table, invalid_schema_name
 		return solocron.Holder{}, solocron.ErrNoHolder
 	}
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,9 +17,14 @@ import (
 // lease is one term: the advisory lock held by its session and the lease
 // row that carries the term.
 type lease struct {
-	e    *Elector
-	s    *session
-	term uint64
+	e     *Elector
+	s     *session
+	term  uint64
+	stale error // the ledger was older than the last term as this one began
+
+	// unmarked: the ledger's term marker still names an earlier term
+	// (the ledger was stale); the first claim moves it to this one.
+	unmarked atomic.Bool
 
 	ctx    context.Context // ends with the term: aborts statements in flight
 	cancel context.CancelFunc
@@ -34,8 +40,9 @@ type lease struct {
 
 // newLease starts a term whose row was written by a statement sent at
 // start.
-func newLease(e *Elector, s *session, term uint64, start time.Time) *lease {
-	l := &lease{e: e, s: s, term: term, lost: make(chan struct{})}
+func newLease(e *Elector, s *session, term uint64, start time.Time, stale error) *lease {
+	l := &lease{e: e, s: s, term: term, stale: stale, lost: make(chan struct{})}
+	l.unmarked.Store(stale != nil)
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.valid = start.Add(e.opt.TTL - e.opt.Margin)
 	l.expiry = time.AfterFunc(time.Until(l.valid), func() {
@@ -181,10 +188,6 @@ func (l *lease) Release(ctx context.Context) error {
 	return nil
 }
 
-// LedgerStale: see solocron.Lease.
-func (l *lease) LedgerStale() error { return nil }
-
-// Reset: see solocron.Ledger.
-func (l *lease) Reset(ctx context.Context, job string, tick time.Time) error {
-	return errors.New("solocron/postgres: Reset is not implemented yet")
-}
+// LedgerStale reports a ledger whose term marker was behind the lease row
+// as this term began. See solocron.Lease.
+func (l *lease) LedgerStale() error { return l.stale }

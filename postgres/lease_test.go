@@ -59,6 +59,27 @@ func TestHolderIgnoresADeadSession(t *testing.T) {
 	}
 }
 
+// Holder reads; it never creates the tables (a new ledger made under a
+// leader would take its claims unawares): without them nobody leads.
+func TestHolderCreatesNoTable(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	if _, err := mustNew(t, o).Holder(context.Background()); !errors.Is(err, solocron.ErrNoHolder) {
+		t.Fatalf("Holder without tables: %v, want ErrNoHolder", err)
+	}
+	if n := queryInt64(t, o.URL, `SELECT count(*) FROM pg_namespace WHERE nspname = $1`, o.Schema); *n != 0 {
+		t.Fatal("Holder created the schema")
+	}
+	campaignOrFail(t, mustNew(t, o), 1)
+	sqlExec(t, o.URL, `DROP TABLE `+newTables(o).ledger)
+	if _, err := mustNew(t, o).Holder(context.Background()); err != nil {
+		t.Fatalf("Holder: %v", err)
+	}
+	if n := queryInt64(t, o.URL, `SELECT count(*) FROM pg_class WHERE oid = to_regclass($1)`, newTables(o).ledger); *n != 0 {
+		t.Fatal("Holder recreated the ledger")
+	}
+}
+
 // A cancelled Campaign leaves no session waiting for the lock on the
 // server (it would be granted the lock with nobody to use it).
 func TestCancelledCampaignLeavesNoWaiter(t *testing.T) {

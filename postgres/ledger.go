@@ -65,11 +65,12 @@ func (l *lease) Claim(ctx context.Context, claims []solocron.Claim) ([]bool, err
 	rounds := claimRounds(claims)
 	out := make([]bool, len(claims))
 	current := true
+	mark := l.unmarked.Load()
 	err := l.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
 		b := &pgx.Batch{}
-		for _, r := range rounds {
+		for i, r := range rounds {
 			jobs, ticks, retry := claimArgs(claims, r)
-			b.Queue(l.e.sql.claim, l.e.opt.App, int64(l.term), jobs, ticks, retry)
+			b.Queue(l.e.sql.claim, l.e.opt.App, int64(l.term), jobs, ticks, retry, mark && i == 0)
 		}
 		br := c.SendBatch(ctx, b)
 		for _, r := range rounds {
@@ -89,6 +90,9 @@ func (l *lease) Claim(ctx context.Context, claims []solocron.Claim) ([]bool, err
 	}
 	if !current {
 		return nil, l.fenced()
+	}
+	if mark {
+		l.unmarked.Store(false)
 	}
 	return out, nil
 }
@@ -148,6 +152,25 @@ func (l *lease) Complete(ctx context.Context, done []solocron.Claim) error {
 	})
 	if err != nil {
 		return l.fail(ctx, "complete", err)
+	}
+	if !current {
+		return l.fenced()
+	}
+	return nil
+}
+
+// Reset sets the job's claimed and completed ticks to tick, even when
+// that moves them back.
+func (l *lease) Reset(ctx context.Context, job string, tick time.Time) error {
+	if err := l.current(); err != nil {
+		return err
+	}
+	var current bool
+	err := l.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, l.e.sql.reset, l.e.opt.App, int64(l.term), job, tick.Truncate(time.Microsecond)).Scan(&current)
+	})
+	if err != nil {
+		return l.fail(ctx, "reset", err)
 	}
 	if !current {
 		return l.fenced()

@@ -45,7 +45,8 @@ type Options struct {
 	// Default "solocron_lease".
 	LeaseTable string
 	// LedgerTable has one row per App and job: last tick claimed and
-	// completed. Default "solocron_ledger".
+	// completed; and one per App, the term marker, that tells a ledger
+	// older than the last term. Default "solocron_ledger".
 	LedgerTable string
 
 	// TTL is how long the lease row stays valid without renewal, from

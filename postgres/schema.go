@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -43,33 +44,90 @@ func lockID(key int64) (classid, objid uint32) {
 // of one name can fail with a unique violation in pg_type.
 const ddlKey = int64(0x736f6c6f6372_00) // "solocr" + 0
 
-// ensureTables creates the schema and tables if missing, in one
-// transaction. It checks first, so that a role without the CREATE
-// privilege can use tables an administrator made.
-func ensureTables(ctx context.Context, c *pgx.Conn, t tables) error {
-	var haveSchema, haveLease, haveLedger bool
-	check := `SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL, to_regclass($3) IS NOT NULL`
-	read := func() error {
-		return c.QueryRow(ctx, check, t.schema, t.lease, t.ledger).Scan(&haveSchema, &haveLease, &haveLedger)
+// addedColumn is a column added after the first version of a table:
+// ensureTables adds it to a table made without it, so that tables made by
+// an older version keep working (a new table gets it the same way).
+type addedColumn struct {
+	name, decl string
+}
+
+var (
+	leaseAdded = []addedColumn{
+		{"holder_app", "text"},  // the holder's Candidate.App: its program
+		{"holder_jobs", "text"}, // the holder's Candidate.Jobs: a digest of its job names
 	}
-	if err := read(); err != nil {
+	ledgerAdded = []addedColumn{
+		{"term", "bigint"}, // on the term marker row only (see markerJob)
+	}
+)
+
+// tableState is what ensureTables finds.
+type tableState struct {
+	schema, lease, ledger bool // exist
+	leaseCols, ledgerCols int  // added columns present
+}
+
+func (s tableState) complete() bool {
+	return s.schema && s.lease && s.ledger && s.leaseCols == len(leaseAdded) && s.ledgerCols == len(ledgerAdded)
+}
+
+// readTableState finds which tables and added columns exist.
+func readTableState(ctx context.Context, c interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, t tables) (tableState, error) {
+	var s tableState
+	err := c.QueryRow(ctx, `SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL, to_regclass($3) IS NOT NULL,
+		(SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($2) AND attname = ANY ($4::text[]) AND NOT attisdropped),
+		(SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = ANY ($5::text[]) AND NOT attisdropped)`,
+		t.schema, t.lease, t.ledger, columnNames(leaseAdded), columnNames(ledgerAdded)).
+		Scan(&s.schema, &s.lease, &s.ledger, &s.leaseCols, &s.ledgerCols)
+	return s, err
+}
+
+func columnNames(cols []addedColumn) []string {
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	return names
+}
+
+// addColumns is the ALTER TABLE that adds cols to table.
+func addColumns(table string, cols []addedColumn) string {
+	adds := make([]string, len(cols))
+	for i, c := range cols {
+		adds[i] = "ADD COLUMN IF NOT EXISTS " + c.name + " " + c.decl
+	}
+	return "ALTER TABLE " + table + " " + strings.Join(adds, ", ")
+}
+
+// ensureTables creates the schema and tables if missing, and adds the
+// columns a table made by an older version lacks, in one transaction. It
+// checks first, so that a role without the CREATE privilege (or, once the
+// columns exist, without owning the tables) can use tables an
+// administrator made.
+func ensureTables(ctx context.Context, c *pgx.Conn, t tables) error {
+	if s, err := readTableState(ctx, c, t); err != nil || s.complete() {
 		return err
 	}
-	if haveSchema && haveLease && haveLedger {
-		return nil
-	}
 	return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+		// A standby's wait set lock_timeout for its session; the caller's
+		// ctx bounds this transaction instead.
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, ddlKey); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, check, t.schema, t.lease, t.ledger).Scan(&haveSchema, &haveLease, &haveLedger); err != nil {
+		s, err := readTableState(ctx, tx, t)
+		if err != nil {
 			return err
 		}
 		var stmts []string
-		if !haveSchema {
+		if !s.schema {
 			stmts = append(stmts, `CREATE SCHEMA IF NOT EXISTS `+t.schema)
 		}
-		if !haveLease {
+		if !s.lease {
 			stmts = append(stmts, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
 	app      text PRIMARY KEY,
 	term     bigint NOT NULL,       -- fencing token, grows with every term
@@ -80,7 +138,10 @@ func ensureTables(ctx context.Context, c *pgx.Conn, t tables) error {
 	backend  integer                -- pg_backend_pid() of the holder's session
 )`, t.lease))
 		}
-		if !haveLedger {
+		if !s.lease || s.leaseCols < len(leaseAdded) {
+			stmts = append(stmts, addColumns(t.lease, leaseAdded))
+		}
+		if !s.ledger {
 			stmts = append(stmts, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
 	app       text NOT NULL,
 	job       text NOT NULL,
@@ -88,6 +149,17 @@ func ensureTables(ctx context.Context, c *pgx.Conn, t tables) error {
 	completed timestamptz,          -- last tick that finished
 	PRIMARY KEY (app, job)
 )`, t.ledger))
+		}
+		if !s.ledger || s.ledgerCols < len(ledgerAdded) {
+			stmts = append(stmts, addColumns(t.ledger, ledgerAdded))
+		}
+		if s.ledger && s.ledgerCols == 0 {
+			// A ledger made before term markers (it lacks term, its
+			// first added column), which is current: each App's marker
+			// starts at its lease row's term, so that the next term does
+			// not report it stale.
+			stmts = append(stmts, fmt.Sprintf(`INSERT INTO %s (app, job, claimed, term)
+	SELECT app, %s, now(), term FROM %s ON CONFLICT (app, job) DO NOTHING`, t.ledger, markerJob, t.lease))
 		}
 		for _, s := range stmts {
 			if _, err := tx.Exec(ctx, s); err != nil {

@@ -19,8 +19,10 @@ import (
 // when CI=true.
 const defaultTestURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
-// testSchema keeps test tables out of public.
-const testSchema = "solocron_test"
+// testSchemaPrefix keeps test tables out of public: each test has a
+// schema of its own, dropped with everything in it at the end, so that a
+// test may drop or alter its tables without touching anyone else's.
+const testSchemaPrefix = "solocron_test_"
 
 func testURL(t testing.TB) string {
 	t.Helper()
@@ -59,8 +61,8 @@ func reachServer() (string, error) {
 	return url, nil
 }
 
-// testOptions gives each test its own App and tables, dropped at the end,
-// so that tests run in parallel and again.
+// testOptions gives each test its own App, schema and tables, dropped at
+// the end, so that tests run in parallel and again.
 func testOptions(t testing.TB) Options {
 	t.Helper()
 	url := testURL(t)
@@ -74,26 +76,30 @@ func testOptions(t testing.TB) Options {
 	o := Options{
 		URL:         url,
 		App:         name + "-" + id,
-		Schema:      testSchema,
+		Schema:      testSchemaPrefix + id,
 		LeaseTable:  "lease_" + id,
 		LedgerTable: "ledger_" + id,
 	}
-	t.Cleanup(func() { dropTables(t, o) })
+	t.Cleanup(func() { dropSchema(t, o) })
 	return o
 }
 
-func dropTables(t testing.TB, o Options) {
+// dropSchema drops the test's own schema, never another.
+func dropSchema(t testing.TB, o Options) {
+	if !strings.HasPrefix(o.Schema, testSchemaPrefix) {
+		t.Errorf("refusing to drop schema %q: not a test schema", o.Schema)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := pgx.Connect(ctx, o.URL)
 	if err != nil {
-		t.Logf("dropping test tables: %v", err)
+		t.Logf("dropping the test schema: %v", err)
 		return
 	}
 	defer c.Close(ctx)
-	tb := newTables(o)
-	if _, err := c.Exec(ctx, `DROP TABLE IF EXISTS `+tb.lease+`, `+tb.ledger); err != nil {
-		t.Logf("dropping test tables: %v", err)
+	if _, err := c.Exec(ctx, `DROP SCHEMA IF EXISTS `+newTables(o).schema+` CASCADE`); err != nil {
+		t.Logf("dropping the test schema: %v", err)
 	}
 }
 

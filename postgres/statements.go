@@ -6,7 +6,7 @@ import "fmt"
 // Parameters: $1 app, $2 term, unless said otherwise.
 type statements struct {
 	sessionSettings, wait, lock, take, renew, release, holder string
-	records, claim, complete                                  string
+	records, claim, complete, reset                           string
 }
 
 // advisoryHolder selects the pid of the session holding the App's lock,
@@ -68,9 +68,23 @@ func newStatements(t tables) statements {
 
 		// take is run by the holder of the lock: the previous holder's
 		// session is gone, so the row is taken whatever its deadline.
-		// $2 host, $3 pid, $4 TTL in ms, $5, $6 the key. It takes
-		// nothing unless this session holds the lock, which is not so
-		// behind a pooler in transaction mode.
+		// $2 host, $3 pid, $4 TTL in ms, $5, $6 the key, $7 and $8 the
+		// candidate's App and Jobs. It takes nothing unless this session
+		// holds the lock, which is not so behind a pooler in transaction
+		// mode.
+		//
+		// The new term is the greater of the database's clock in
+		// microseconds and the highest term still visible (the lease
+		// row's, the ledger's term marker) + 1: a term is never issued
+		// twice even when the lease row or both tables were deleted,
+		// provided the database's clock does not step back further than
+		// the time since the last term began.
+		//
+		// The ledger's term marker is moved to the new term in the same
+		// statement, unless the marker was behind the lease row's term
+		// (the ledger is stale: restored, replaced, or dropped and
+		// recreated): then it stays behind until the term claims. It
+		// returns the new term, the previous lease term and marker.
 		//
 		// It commits without waiting for the WAL flush (5-30ms of a
 		// takeover on an ordinary disk). That is safe: should the server
@@ -82,43 +96,63 @@ func newStatements(t tables) statements {
 		// It also ends the lock_timeout of the wait, for the term's
 		// statements.
 		take: fmt.Sprintf(`WITH async AS (SELECT set_config('synchronous_commit', 'off', true),
-				set_config('lock_timeout', '0', false))
-			INSERT INTO %s AS r (app, term, host, pid, since, deadline, backend)
-			SELECT $1, 1, $2, $3, now(), now() + $4::float8 * interval '1 millisecond', pg_backend_pid()
-			FROM async WHERE pg_backend_pid() IN (%s)
-			ON CONFLICT (app) DO UPDATE SET term = r.term + 1, host = excluded.host, pid = excluded.pid,
-				since = excluded.since, deadline = excluded.deadline, backend = excluded.backend
-			RETURNING term`, t.lease, advisoryHolder("$5", "$6")),
+				set_config('lock_timeout', '0', false)
+			), prev AS (
+				SELECT (SELECT term FROM %[1]s WHERE app = $1) AS lease,
+					(SELECT term FROM %[2]s WHERE app = $1 AND job = %[4]s) AS marker
+			), taken AS (
+				INSERT INTO %[1]s AS r (app, term, host, pid, since, deadline, backend, holder_app, holder_jobs)
+				SELECT $1, greatest(greatest(p.lease, p.marker) + 1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint),
+					$2, $3, now(), now() + $4::float8 * interval '1 millisecond', pg_backend_pid(), $7, $8
+				FROM async, prev p WHERE pg_backend_pid() IN (%[3]s)
+				ON CONFLICT (app) DO UPDATE SET term = greatest(r.term + 1, excluded.term), host = excluded.host,
+					pid = excluded.pid, since = excluded.since, deadline = excluded.deadline, backend = excluded.backend,
+					holder_app = excluded.holder_app, holder_jobs = excluded.holder_jobs
+				RETURNING r.term
+			), marked AS (
+				INSERT INTO %[2]s AS l (app, job, claimed, term)
+				SELECT $1, %[4]s, now(), t.term FROM taken t, prev p WHERE p.lease IS NULL OR p.marker >= p.lease
+				ON CONFLICT (app, job) DO UPDATE SET claimed = excluded.claimed, term = excluded.term
+			)
+			SELECT t.term, p.lease, p.marker FROM taken t, prev p`, t.lease, t.ledger, advisoryHolder("$5", "$6"), markerJob),
 
 		// $3 TTL in ms.
 		renew: fmt.Sprintf(`UPDATE %s SET deadline = now() + $3::float8 * interval '1 millisecond'
 			WHERE app = $1 AND term = $2 AND backend = pg_backend_pid()`, t.lease),
 
 		// release clears the holder and unlocks in one round trip. $3 key.
-		release: fmt.Sprintf(`UPDATE %s SET host = NULL, pid = NULL, backend = NULL, deadline = now()
+		release: fmt.Sprintf(`UPDATE %s SET host = NULL, pid = NULL, backend = NULL, deadline = now(),
+				holder_app = NULL, holder_jobs = NULL
 			WHERE app = $1 AND term = $2 AND backend = pg_backend_pid()
 			RETURNING pg_advisory_unlock($3::bigint)`, t.lease),
 
 		// holder shows the row only while its session holds the lock: a
 		// SIGKILLed leader's row keeps a deadline in the future.
 		// $2, $3 the key.
-		holder: fmt.Sprintf(`SELECT r.host, r.pid, r.since, r.term FROM %s r
+		holder: fmt.Sprintf(`SELECT r.host, r.pid, r.since, r.term,
+				coalesce(r.holder_app, ''), coalesce(r.holder_jobs, '') FROM %s r
 			WHERE r.app = $1 AND r.host IS NOT NULL AND r.deadline > now()
 			AND r.backend IN (%s)`, t.lease, advisoryHolder("$2", "$3")),
 
 		// records returns no row at all when the term is over, and one
 		// row with a NULL job when no job has a record. $3 jobs.
 		records: fmt.Sprintf(`SELECT l.job, l.claimed, l.completed
-			FROM %s r LEFT JOIN %s l ON l.app = r.app AND l.job = ANY ($3::text[])
-			WHERE r.app = $1 AND r.term = $2`, t.lease, t.ledger),
+			FROM %s r LEFT JOIN %s l ON l.app = r.app AND l.job = ANY ($3::text[]) AND l.job <> %s
+			WHERE r.app = $1 AND r.term = $2`, t.lease, t.ledger, markerJob),
 
 		// claim grants a tick after the last claimed one, or, for the jobs
 		// in $5, the last claimed tick again if it never completed.
 		// $3 jobs, $4 ticks. One statement whatever the number of jobs.
-		claim: fmt.Sprintf(`WITH lease AS (%s), granted AS (
-				INSERT INTO %s AS l (app, job, claimed)
+		// With $6 it also moves the term marker to this term: the first
+		// claim of a term that found the ledger stale makes it current.
+		claim: fmt.Sprintf(`WITH lease AS (%[1]s), marked AS (
+				INSERT INTO %[2]s (app, job, claimed, term)
+				SELECT $1, %[3]s, now(), $2 WHERE $6::boolean AND EXISTS (SELECT 1 FROM lease)
+				ON CONFLICT (app, job) DO UPDATE SET claimed = excluded.claimed, term = excluded.term
+			), granted AS (
+				INSERT INTO %[2]s AS l (app, job, claimed)
 				SELECT $1, c.job, c.tick FROM unnest($3::text[], $4::timestamptz[]) AS c(job, tick)
-				WHERE EXISTS (SELECT 1 FROM lease)
+				WHERE EXISTS (SELECT 1 FROM lease) AND c.job <> %[3]s
 				ON CONFLICT (app, job) DO UPDATE SET claimed = excluded.claimed
 				WHERE excluded.claimed > l.claimed
 					OR (excluded.claimed = l.claimed
@@ -127,18 +161,28 @@ func newStatements(t tables) statements {
 				RETURNING l.job
 			)
 			SELECT EXISTS (SELECT 1 FROM lease), coalesce((SELECT array_agg(job) FROM granted), '{}')`,
-			fenced, t.ledger),
+			fenced, t.ledger, markerJob),
 
 		// complete moves completed ticks forward. $3 jobs, $4 ticks.
 		complete: fmt.Sprintf(`WITH lease AS (%s), done AS (
 				UPDATE %s AS l SET completed = d.tick
 				FROM (SELECT job, max(tick) AS tick FROM unnest($3::text[], $4::timestamptz[]) AS d(job, tick)
 					GROUP BY job) d
-				WHERE l.app = $1 AND l.job = d.job AND (l.completed IS NULL OR l.completed < d.tick)
+				WHERE l.app = $1 AND l.job = d.job AND l.job <> %s AND (l.completed IS NULL OR l.completed < d.tick)
 					AND EXISTS (SELECT 1 FROM lease)
 				RETURNING 1
 			)
 			SELECT EXISTS (SELECT 1 FROM lease), (SELECT count(*) FROM done)`,
-			fenced, t.ledger),
+			fenced, t.ledger, markerJob),
+
+		// reset sets a job's claimed and completed ticks, even backwards,
+		// creating the record if there is none. $3 job, $4 tick.
+		reset: fmt.Sprintf(`WITH lease AS (%s), done AS (
+				INSERT INTO %s AS l (app, job, claimed, completed)
+				SELECT $1, $3, $4, $4 WHERE EXISTS (SELECT 1 FROM lease) AND $3 <> %s
+				ON CONFLICT (app, job) DO UPDATE SET claimed = excluded.claimed, completed = excluded.completed
+			)
+			SELECT EXISTS (SELECT 1 FROM lease)`,
+			fenced, t.ledger, markerJob),
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -46,6 +47,8 @@ func TestWorker(t *testing.T) {
 		leadWorker(t, e)
 	case "counter":
 		counterWorker(t, e)
+	case "scheduler":
+		schedulerWorker(t, e)
 	default:
 		t.Fatalf("unknown worker role %q", role)
 	}
@@ -82,6 +85,49 @@ func leadWorker(t *testing.T, e *Elector) {
 			say("released %v", l.Release(ctx))
 			return
 		}
+	}
+}
+
+// schedulerWorker runs a Scheduler with the jobs of partitionJobs, saying
+// when it leads and when the slow job's run starts and its ctx ends, with
+// the wall clock in ns; it stops when stdin closes.
+func schedulerWorker(t *testing.T, e *Elector) {
+	s, err := solocron.New(solocron.Options{
+		Elector: e, Seconds: true,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Hooks: solocron.Hooks{OnLeading: func(ev solocron.LeadershipEvent) {
+			say("leading %d %d", ev.Term, ev.At.UnixNano())
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range partitionJobs(func(ctx context.Context) {
+		run, _ := solocron.RunFrom(ctx)
+		say("started %d %d", run.Term, time.Now().UnixNano())
+		<-ctx.Done()
+		say("ctxdone %d %d", run.Term, time.Now().UnixNano())
+	}) {
+		if err := s.Add(j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.Stop(ctx)
+}
+
+// partitionJobs are the jobs of TestPartitionEndsRunsBeforeTheNextTerm:
+// slow runs until its ctx ends (it calls run first), quick claims every
+// second, so that a claim is often in flight when the network is cut.
+func partitionJobs(run func(ctx context.Context)) []solocron.Job {
+	return []solocron.Job{
+		{Name: "slow", Spec: "* * * * * *", Run: func(ctx context.Context) error { run(ctx); return nil }},
+		{Name: "quick", Spec: "* * * * * *", Run: func(context.Context) error { return nil }},
 	}
 }
 

@@ -1,0 +1,96 @@
+package postgres
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/solocron/solocron"
+)
+
+// firstVersionTables makes the tables as the first version of this
+// package did, with one App's lease row at term 5 and one ledger record.
+func firstVersionTables(t *testing.T, o Options) {
+	t.Helper()
+	tb := newTables(o)
+	sqlExec(t, o.URL, `CREATE SCHEMA IF NOT EXISTS `+tb.schema)
+	sqlExec(t, o.URL, `CREATE TABLE `+tb.lease+` (app text PRIMARY KEY, term bigint NOT NULL, host text,
+		pid integer, since timestamptz, deadline timestamptz NOT NULL, backend integer)`)
+	sqlExec(t, o.URL, `CREATE TABLE `+tb.ledger+` (app text NOT NULL, job text NOT NULL,
+		claimed timestamptz NOT NULL, completed timestamptz, PRIMARY KEY (app, job))`)
+	sqlExec(t, o.URL, `INSERT INTO `+tb.lease+` VALUES ($1, 5, NULL, NULL, now() - interval '1 hour', now() - interval '1 hour', NULL)`, o.App)
+	sqlExec(t, o.URL, `INSERT INTO `+tb.ledger+` VALUES ($1, 'job', $2, $2)`, o.App, oldTick)
+}
+
+var oldTick = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Tables made by the first version keep working: the columns added since
+// are added, the records are kept, and the new columns are used.
+func TestTablesOfTheFirstVersionKeepWorking(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	firstVersionTables(t, o)
+	e := mustNew(t, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l, err := e.Campaign(ctx, solocron.Candidate{PID: 1, Hostname: "h", App: "example.com/app", Jobs: "digest"})
+	if err != nil {
+		t.Fatalf("Campaign on tables of the first version: %v", err)
+	}
+	defer func() { _ = l.Release(context.Background()) }()
+	if l.Term() <= 5 {
+		t.Fatalf("term %d, want > 5", l.Term())
+	}
+	if err := l.LedgerStale(); err != nil {
+		t.Fatalf("the ledger of the first version is reported stale: %v", err)
+	}
+	r, err := l.Records(ctx, []string{"job"})
+	if err != nil || !r["job"].Claimed.Equal(oldTick) {
+		t.Fatalf("Records = %+v, %v; want the record made before the upgrade", r, err)
+	}
+	h, err := mustNew(t, o).Holder(ctx)
+	if err != nil || h.App != "example.com/app" || h.Jobs != "digest" {
+		t.Fatalf("Holder = %+v, %v; want the candidate's App and Jobs", h, err)
+	}
+	if err := l.Reset(ctx, "job", oldTick.Add(time.Hour)); err != nil {
+		t.Fatalf("Reset: %v", err)
+	}
+}
+
+// A standby recreates a table dropped while it waits: the ledger at the
+// takeover (it has no marker then, so the term reports it stale), the
+// lease table in its wait (the leader then finds its term gone).
+func TestStandbyRecreatesADroppedTable(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	o.TTL = time.Second
+	tb := newTables(o)
+	la := campaignOrFail(t, mustNew(t, o), 1)
+	got := standby(t, mustNew(t, o), 2, 10*time.Second)
+	waitForWaiter(t, o, 1)
+	sqlExec(t, o.URL, `DROP TABLE `+tb.ledger)
+	if err := la.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lb := waitTakeover(t, got).lease
+	if lb.LedgerStale() == nil {
+		t.Fatal("a recreated ledger was not reported stale")
+	}
+	claimGranted(t, lb, oldTick)
+
+	got = standby(t, mustNew(t, o), 3, 10*time.Second)
+	waitForWaiter(t, o, 1)
+	sqlExec(t, o.URL, `DROP TABLE `+tb.lease)
+	select {
+	case <-lb.Lost():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the leader did not lose its term within 5s of its lease table being dropped")
+	}
+	lc := waitTakeover(t, got).lease
+	if lc.Term() <= lb.Term() {
+		t.Fatalf("term %d after the lease table was dropped, want > %d", lc.Term(), lb.Term())
+	}
+	if err := lc.LedgerStale(); err != nil {
+		t.Fatalf("the ledger survived, yet it is reported stale: %v", err)
+	}
+}
