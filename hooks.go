@@ -54,3 +54,34 @@ const (
 	// Scheduler.ResetJob repairs it.
 	SkipLedgerAhead SkipReason = "ledger-ahead"
 )
+
+// JoinHooks returns Hooks that call each of hooks' functions in order, so
+// that several consumers (metrics, logging, alerts) hook in without a
+// hand-written combiner.
+func JoinHooks(hooks ...Hooks) Hooks {
+	var j Hooks
+	for _, h := range hooks {
+		j.OnLeading = join(j.OnLeading, h.OnLeading)
+		j.OnLost = join(j.OnLost, h.OnLost)
+		j.OnJobStart = join(j.OnJobStart, h.OnJobStart)
+		j.OnJobFinish = join(j.OnJobFinish, h.OnJobFinish)
+		j.OnJobError = join(j.OnJobError, h.OnJobError)
+		j.OnJobSkip = join(j.OnJobSkip, h.OnJobSkip)
+		j.OnJobAbandoned = join(j.OnJobAbandoned, h.OnJobAbandoned)
+	}
+	return j
+}
+
+// join calls a, then b; either may be nil.
+func join[E any](a, b func(E)) func(E) {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return func(e E) {
+		a(e)
+		b(e)
+	}
+}

@@ -62,8 +62,13 @@ type Options struct {
 	// Logger receives the Scheduler's logs; nil means slog.Default().
 	Logger *slog.Logger
 
-	// Hooks are called on leadership changes and job events.
+	// Hooks are called on leadership changes and job events; JoinHooks
+	// combines several consumers' Hooks.
 	Hooks Hooks
+
+	// Middleware wraps every run of every job, the first outermost (see
+	// Middleware).
+	Middleware []Middleware
 }
 
 const (

@@ -3,7 +3,6 @@ package solocron
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +16,7 @@ import (
 type job struct {
 	Job
 	sched cron.Schedule
+	fn    RunFunc // Run wrapped in Options.Middleware
 
 	next  atomic.Int64 // the next tick (Unix ns; 0: none), as this process's leader last computed it
 	ahead atomic.Int64 // a ledger claim far ahead of now (Unix µs; 0: none), see claimedAhead
@@ -169,14 +169,11 @@ func (j *job) status(now time.Time) JobStatus {
 	}
 }
 
-// call runs the job's function, turning a panic into the run's error.
+// call runs the job's function through the middleware, turning a panic
+// into the run's error.
 func (j *job) call(ctx context.Context) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &PanicError{Value: r, Stack: debug.Stack()}
-		}
-	}()
-	return j.Run(ctx)
+	defer recoverInto(&err)
+	return j.fn(ctx)
 }
 
 // PanicError is the error of a run whose function panicked.

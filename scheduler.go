@@ -129,7 +129,7 @@ func (s *Scheduler) Add(j Job) error {
 	if _, dup := s.jobs[j.Name]; dup {
 		return fmt.Errorf("%w: %q", ErrDuplicateJob, j.Name)
 	}
-	nj := &job{Job: j, sched: sched}
+	nj := &job{Job: j, sched: sched, fn: chain(j.Run, s.opts.Middleware)}
 	s.jobs[j.Name] = nj
 	s.order = append(s.order, nj)
 	if s.current != nil {
