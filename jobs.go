@@ -212,7 +212,7 @@ func parseSpec(p cron.Parser, spec string, loc *time.Location) (sched cron.Sched
 	}()
 	sched, err = p.Parse(spec)
 	if err != nil {
-		return nil, fmt.Errorf("spec %q: %w", spec, err)
+		return nil, fmt.Errorf("spec %q: %w", spec, explainSpec(p, body, err))
 	}
 	if s, ok := sched.(*cron.SpecSchedule); ok {
 		if !explicitTZ {
