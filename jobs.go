@@ -120,6 +120,13 @@ type Run struct {
 
 type runKey struct{}
 
+// ContextWithRun returns a copy of ctx that RunFrom reads r from: for
+// calling a job's function outside a Scheduler, in a test (see
+// solocrontest) or a one-off command.
+func ContextWithRun(ctx context.Context, r Run) context.Context {
+	return context.WithValue(ctx, runKey{}, &r)
+}
+
 // RunFrom returns the Run a job's ctx belongs to.
 func RunFrom(ctx context.Context) (Run, bool) {
 	r, ok := ctx.Value(runKey{}).(*Run)

@@ -2,6 +2,8 @@ package solocrontest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -130,4 +132,57 @@ func (tm *timer) send(t time.Time) {
 	case tm.ch <- t:
 	default:
 	}
+}
+
+// Walk moves the clock to end in steps of step. After each step it waits
+// until the clock has a timer armed for a later time (the leader waits for
+// its next tick) and no job of schedulers is running, so that a test sees
+// each tick's runs before the next step. It returns ctx's error if that
+// does not happen before ctx ends.
+func (c *Clock) Walk(ctx context.Context, end time.Time, step time.Duration, schedulers ...*solocron.Scheduler) error {
+	if step <= 0 {
+		return errors.New("solocrontest: Walk needs a positive step")
+	}
+	if err := c.settle(ctx, schedulers); err != nil {
+		return err
+	}
+	for c.Now().Before(end) {
+		c.Set(minTime(c.Now().Add(step), end))
+		if err := c.settle(ctx, schedulers); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Clock) settle(ctx context.Context, schedulers []*solocron.Scheduler) error {
+	if err := c.WaitForTimer(ctx); err != nil {
+		return fmt.Errorf("solocrontest: no scheduler waits for a tick at %v: %w", c.Now(), err)
+	}
+	for _, s := range schedulers {
+		for running(s) {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("solocrontest: runs still going at %v: %w", c.Now(), ctx.Err())
+			case <-time.After(100 * time.Microsecond):
+			}
+		}
+	}
+	return nil
+}
+
+func running(s *solocron.Scheduler) bool {
+	for _, j := range s.Status(context.Background()).Jobs {
+		if j.Running {
+			return true
+		}
+	}
+	return false
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

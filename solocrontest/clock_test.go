@@ -30,39 +30,14 @@ func (l *runLog) get() []time.Time {
 	return append([]time.Time(nil), l.ticks...)
 }
 
-// walk advances clock to end in steps, letting the schedulers catch up
-// after each one: the leader waits for its next tick and no run is going.
+// walk is Clock.Walk, failing the test on error.
 func walk(t *testing.T, clock *solocrontest.Clock, end time.Time, step time.Duration, schedulers ...*solocron.Scheduler) {
 	t.Helper()
-	settle := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := clock.WaitForTimer(ctx); err != nil {
-			t.Fatalf("the scheduler did not wait for its next tick at %v: %v", clock.Now(), err)
-		}
-		for _, s := range schedulers {
-			for running(s) {
-				if ctx.Err() != nil {
-					t.Fatalf("runs still going at %v", clock.Now())
-				}
-				time.Sleep(100 * time.Microsecond)
-			}
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := clock.Walk(ctx, end, step, schedulers...); err != nil {
+		t.Fatal(err)
 	}
-	settle()
-	for clock.Now().Before(end) {
-		clock.Advance(step)
-		settle()
-	}
-}
-
-func running(s *solocron.Scheduler) bool {
-	for _, j := range s.Status(context.Background()).Jobs {
-		if j.Running {
-			return true
-		}
-	}
-	return false
 }
 
 func newScheduler(t *testing.T, clock *solocrontest.Clock, store *solocrontest.Store, jobs ...solocron.Job) *solocron.Scheduler {
