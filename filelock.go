@@ -314,14 +314,15 @@ func (f *FileLock) lead(fl *flock.Flock, c Candidate) (*fileLease, error) {
 		_ = ledger.close()
 		return nil, err
 	}
-	term := ledger.term
-	if prev, err := readHolderFile(holder); err == nil && prev.Term > term {
-		term = prev.Term // the ledger was deleted: terms still only grow
-	}
-	term++
+	// The holder file outlives a ledger restored, moved back or deleted:
+	// its term then tells that the ledger's records are older than the
+	// claims made since. A holder file that cannot be read tells nothing.
+	prev, _ := readHolderFile(holder)
+	stale := ledger.staleAgainst(prev.Term)
 	since := time.Now()
-	doc := holderDoc{PID: c.PID, Hostname: c.Hostname, Since: since, Term: term}
-	err = ledger.appendTerm(term, since, c)
+	term := nextTerm(max(ledger.term, prev.Term), since)
+	doc := holderDoc{PID: c.PID, Hostname: c.Hostname, Since: since, Term: term, App: c.App, Jobs: c.Jobs}
+	err = ledger.appendTerm(term, since, c, stale != nil)
 	if err == nil {
 		err = writeHolderFile(holder, doc, f.sync)
 	}
@@ -342,6 +343,7 @@ func (f *FileLock) lead(fl *flock.Flock, c Candidate) (*fileLease, error) {
 		ledger: ledger,
 		holder: holder,
 		doc:    doc,
+		stale:  stale,
 		lost:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
@@ -352,6 +354,14 @@ func (f *FileLock) lead(fl *flock.Flock, c Candidate) (*fileLease, error) {
 		go l.watch(l.names, f.interval)
 	}
 	return l, nil
+}
+
+// nextTerm is the term after prev: max(prev+1, now in µs since the Unix
+// epoch). So terms keep growing when every file that recorded them was
+// deleted, as long as the wall clock does not step back by more than the
+// time since the last term began, and fewer than one term begins per µs.
+func nextTerm(prev uint64, now time.Time) uint64 {
+	return max(prev+1, uint64(max(now.UnixMicro(), 0)))
 }
 
 // Holder reads the holder file. Whether anyone holds the lock is decided
@@ -366,7 +376,7 @@ func (f *FileLock) Holder(ctx context.Context) (Holder, error) {
 		}
 		doc, err := readHolderPath(f.holderPath)
 		if err == nil && doc.Term > 0 && !doc.Released {
-			return Holder{PID: doc.PID, Hostname: doc.Hostname, Since: doc.Since, Term: doc.Term}, nil
+			return Holder{PID: doc.PID, Hostname: doc.Hostname, Since: doc.Since, Term: doc.Term, App: doc.App, Jobs: doc.Jobs}, nil
 		}
 		if attempt == attempts {
 			if err == nil {

@@ -76,6 +76,46 @@ func TestFileLockConformance(t *testing.T) {
 	}
 }
 
+// The state checks: DeleteAll removes every file the lock keeps (the lock
+// file, the ledger and the holder file), as a cache cleaner would;
+// BackupLedger copies the ledger aside and puts the copy back over it.
+func TestFileLockState(t *testing.T) {
+	for _, sync := range []bool{false, true} {
+		t.Run(fmt.Sprintf("Sync=%t", sync), func(t *testing.T) {
+			electortest.RunState(t, func(t *testing.T) electortest.Store {
+				path := filepath.Join(testdir.New(t), "app.lock")
+				return electortest.Store{
+					New: func(t *testing.T) solocron.Elector {
+						return newFileLock(t, solocron.FileLockOptions{Path: path, Sync: sync})
+					},
+					DeleteAll: func(t *testing.T) {
+						for _, p := range []string{path, path + ".ledger", path + ".holder"} {
+							mustDo(t, os.Remove(p))
+						}
+					},
+					BackupLedger: func(t *testing.T) func(t *testing.T) {
+						backup := copyFile(t, path+".ledger", path+".backup")
+						return func(t *testing.T) { copyFile(t, backup, path+".ledger") }
+					},
+				}
+			})
+		})
+	}
+}
+
+// copyFile copies src to dst (replacing it) and returns dst.
+func copyFile(t testing.TB, src, dst string) string {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
 func TestFileLockString(t *testing.T) {
 	dir := testdir.New(t)
 	f := newFileLock(t, solocron.FileLockOptions{Path: filepath.Join(dir, "app.lock")})
@@ -352,7 +392,7 @@ func TestFileLockLostWhenLockFileGoes(t *testing.T) {
 	}
 }
 
-func mustDo(t *testing.T, err error) {
+func mustDo(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
