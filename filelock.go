@@ -2,6 +2,8 @@ package solocron
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,18 +12,25 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/gofrs/flock"
 )
 
 // FileLockOptions configure a FileLock.
 type FileLockOptions struct {
-	// Path is the lock file that the processes of one application share;
-	// "" means DefaultLockPath(). The ledger (Path+".ledger") and the
+	// Path is the lock file that the processes of one application share,
+	// an absolute path (a relative one would name another file in each
+	// working directory, so it is refused); "" means the default lock of
+	// App (see DefaultLockPath). The ledger (Path+".ledger") and the
 	// holder file (Path+".holder") live beside it. Use a local file
 	// system: flock over NFS is emulated and a crashed client's lock can
 	// outlive it.
 	Path string
+
+	// App is the application's identity that names the default lock when
+	// Path is ""; "" means AppIdentity(). Options.App is passed here.
+	App string
 
 	// Sync fsyncs the ledger after every write, so that a claim survives a
 	// power loss. Without it a process crash still loses nothing: the
@@ -85,18 +94,21 @@ func NewFileLock(opts FileLockOptions) (*FileLock, error) {
 	}
 	path := opts.Path
 	if path == "" {
-		p, err := DefaultLockPath()
+		app := opts.App
+		if app == "" {
+			app = AppIdentity()
+		}
+		p, err := defaultLockPath(app)
 		if err != nil {
 			return nil, err
 		}
 		path = p
 	}
-	// Relative paths name different files in processes started from
-	// different directories: resolve now, and show the result in String.
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("solocron: lock path %q: %w", path, err)
+	if !filepath.IsAbs(path) {
+		return nil, fmt.Errorf("solocron: lock path %q is relative, so processes started from different directories "+
+			"would lock different files and each lead; use an absolute path (for example under os.UserCacheDir())", path)
 	}
+	abs := filepath.Clean(path)
 	f := &FileLock{
 		path:       abs,
 		ledgerPath: abs + ".ledger",
@@ -113,23 +125,56 @@ func NewFileLock(opts FileLockOptions) (*FileLock, error) {
 	return f, nil
 }
 
-// DefaultLockPath is os.UserCacheDir()/solocron/<executable name>.lock:
+// DefaultLockPath is the lock of this program when no path is set:
+// os.UserCacheDir()/solocron/<name>-<digest>.lock, where name is the last
+// element of AppIdentity() (the main package's import path) and digest 8
+// hex digits of its SHA-256. So every process of one program shares it,
+// under any executable name, and two programs do not, even when their
+// executables have one name (cmd/server in two modules). The directory is
 // private to the user (unlike /tmp, which is shared and aged out by
-// systemd-tmpfiles) and the same for every process of one executable.
-func DefaultLockPath() (string, error) {
+// systemd-tmpfiles): processes under other users, or in containers
+// without a shared volume, need a path they share.
+func DefaultLockPath() (string, error) { return defaultLockPath(AppIdentity()) }
+
+func defaultLockPath(app string) (string, error) {
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("solocron: no default lock path (%w); set a lock path", err)
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("solocron: no default lock path (%w); set a lock path", err)
+	sum := sha256.Sum256([]byte(app))
+	return filepath.Join(dir, "solocron", lockName(app)+"-"+hex.EncodeToString(sum[:4])+".lock"), nil
+}
+
+// lockName is a readable file name for an application identity: its last
+// path element (the one before a major version suffix such as /v2), with
+// what a file name should not hold replaced by '_'.
+func lockName(app string) string {
+	elems := strings.FieldsFunc(app, func(r rune) bool { return r == '/' || r == '\\' })
+	name := ""
+	if n := len(elems); n > 0 {
+		name = elems[n-1]
+		if n > 1 && isMajorVersion(name) {
+			name = elems[n-2]
+		}
 	}
-	name := filepath.Base(exe)
-	if ext := filepath.Ext(name); strings.EqualFold(ext, ".exe") {
-		name = strings.TrimSuffix(name, ext)
+	name = strings.Map(func(r rune) rune {
+		if r < 0x80 && (r == '-' || r == '_' || r == '.' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			return r
+		}
+		return '_'
+	}, name)
+	if len(name) > 64 {
+		name = name[:64]
 	}
-	return filepath.Join(dir, "solocron", name+".lock"), nil
+	if strings.Trim(name, ".") == "" {
+		return "app"
+	}
+	return name
+}
+
+// isMajorVersion reports whether s is a module's major version suffix (v2, v3, ...).
+func isMajorVersion(s string) bool {
+	return len(s) > 1 && s[0] == 'v' && strings.Trim(s[1:], "0123456789") == ""
 }
 
 // Path is the lock file's absolute path.
