@@ -63,6 +63,13 @@ const defaultCheckInterval = 250 * time.Millisecond
 // elects one leader among the processes of one host. The kernel drops the
 // lock when its holder dies, and a waiting process takes over within a few
 // milliseconds.
+//
+// A term is max(the highest term in the ledger or the holder file + 1,
+// the local wall clock in µs since the Unix epoch), so terms keep growing
+// when the lock's files are deleted, on the one assumption that the clock
+// does not step back further than the time since the last term began
+// (and that fewer than one term begins per µs). The holder file also
+// tells when the ledger is older than the last term (LedgerStale).
 type FileLock struct {
 	path       string
 	ledgerPath string
@@ -188,8 +195,8 @@ func (f *FileLock) String() string { return "file " + f.path }
 // in it).
 func (f *FileLock) prepare() error {
 	dir := filepath.Dir(f.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("solocron: cannot create the directory of lock file %s: %w", f.path, err)
+	if err := f.makeDir(); err != nil {
+		return err
 	}
 	if fi, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("solocron: directory of lock file %s: %w", f.path, err)
@@ -220,6 +227,21 @@ func (f *FileLock) prepare() error {
 	return nil
 }
 
+// makeDir creates the lock file's directory (0700) if it is missing and
+// checks that no other user can swap it: before (so that nothing is
+// created in another user's directory) and after (a directory made by
+// someone else in between).
+func (f *FileLock) makeDir() error {
+	dir := filepath.Dir(f.path)
+	if err := checkDirs(dir, f.path); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("solocron: cannot create the directory of lock file %s: %w", f.path, err)
+	}
+	return checkDirs(dir, f.path)
+}
+
 // Campaign waits for the lock in a blocking flock (no polling: waiting
 // costs nothing and takes over about a millisecond after the holder dies),
 // then opens a new term.
@@ -228,9 +250,10 @@ func (f *FileLock) Campaign(ctx context.Context, c Candidate) (Lease, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		// The directory may have been cleaned away since NewFileLock.
-		if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
-			return nil, fmt.Errorf("solocron: cannot create the directory of lock file %s: %w", f.path, err)
+		// The directory may have been cleaned away, or given away, since
+		// NewFileLock.
+		if err := f.makeDir(); err != nil {
+			return nil, err
 		}
 		if err := checkPathSafe(f.path); err != nil {
 			return nil, err
@@ -266,7 +289,12 @@ func (f *FileLock) acquire(ctx context.Context) (*flock.Flock, error) {
 	w := f.wait
 	if w == nil {
 		w = &lockWait{
-			fl:   flock.New(f.path, flock.SetFlag(os.O_RDONLY|os.O_CREATE|noFollow), flock.SetPermissions(0o600)),
+			// gofrs/flock opens the file itself (os.OpenFile with these
+			// flags): noBlock keeps a FIFO raced in from blocking that
+			// open, and stillNamed refuses what is not a regular file.
+			// The lock file is never read or written, so its descriptor
+			// may stay non-blocking.
+			fl:   flock.New(f.path, flock.SetFlag(os.O_RDONLY|os.O_CREATE|noFollow|noBlock), flock.SetPermissions(0o600)),
 			done: make(chan struct{}),
 		}
 		f.wait = w
@@ -444,7 +472,7 @@ func (f *FileLock) lockHeld() (bool, error) {
 	if err := checkPathSafe(f.path); err != nil {
 		return false, err
 	}
-	probe := flock.New(f.path, flock.SetFlag(os.O_RDONLY|noFollow))
+	probe := flock.New(f.path, flock.SetFlag(os.O_RDONLY|noFollow|noBlock))
 	free, err := probe.TryRLock()
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -452,28 +480,39 @@ func (f *FileLock) lockHeld() (bool, error) {
 	case err != nil:
 		return false, fmt.Errorf("solocron: lock file %s: %w", f.path, err)
 	case free:
+		fi, err := probe.Stat() // an fstat: the probe holds the file open
 		_ = probe.Unlock()
+		if err == nil {
+			err = checkFileSafe(f.path, fi)
+		}
+		if err != nil {
+			return false, err
+		}
 		return false, ErrNoHolder
 	}
 	return true, nil
 }
 
 // openPrivate opens one of the lock's files without following a symbolic
-// link, and checks that it is a regular file this user owns.
+// link and without blocking (on a FIFO or a device raced in since the
+// check), and checks that what it opened is a regular file this user owns.
 func openPrivate(path string, flag int) (*os.File, error) {
 	if err := checkPathSafe(path); err != nil {
 		return nil, err
 	}
-	file, err := os.OpenFile(path, flag|noFollow, 0o600)
+	file, err := os.OpenFile(path, flag|noFollow|noBlock, 0o600)
 	if err != nil {
 		if serr := checkPathSafe(path); serr != nil {
-			return nil, serr // a link planted since the first check
+			return nil, serr // a link or a FIFO planted since the first check
 		}
 		return nil, fmt.Errorf("solocron: %w", err)
 	}
 	fi, err := file.Stat()
 	if err == nil {
 		err = checkFileSafe(path, fi)
+	}
+	if err == nil {
+		err = setBlocking(file)
 	}
 	if err != nil {
 		_ = file.Close()
