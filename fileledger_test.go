@@ -143,6 +143,11 @@ func TestFileLedgerJobNames(t *testing.T) {
 	if err := l.Complete(context.Background(), claims[:2]); err != nil {
 		t.Fatal(err)
 	}
+	// A name whose record could not be read back is refused.
+	huge := strings.Repeat("\x00", maxLedgerJob+1)
+	if ok, err := l.Claim(context.Background(), []Claim{{Job: "fine", Tick: ledgerTick}, {Job: huge, Tick: ledgerTick}}); err == nil {
+		t.Fatalf("a claim of a %d-byte job name: %v, want an error", len(huge), ok)
+	}
 	mustRelease(t, l)
 	l = leadLedger(t, f)
 	r, err := l.Records(context.Background(), names)
@@ -519,14 +524,16 @@ func TestFileLedgerReplayStreams(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	began := time.Now()
 	g, err := openFileLedger(f.ledgerPath, false)
+	took := time.Since(began)
 	runtime.ReadMemStats(&after)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.close()
 	allocated := after.TotalAlloc - before.TotalAlloc
-	t.Logf("replaying %d MB allocated %d KB in total", written>>20, allocated>>10)
+	t.Logf("replaying %d MB took %v and allocated %d KB in total", written>>20, took, allocated>>10)
 	if allocated > uint64(written)/20 {
 		t.Fatalf("replaying %d bytes allocated %d bytes; want under 5%% of the ledger", written, allocated)
 	}
