@@ -20,10 +20,11 @@ import (
 // take mu, so a check and the write it guards are never interleaved with
 // a loss or a Release.
 type fileLease struct {
-	lock *FileLock
-	term uint64
-	lost chan struct{} // closed on loss, never on Release
-	done chan struct{} // closed when the term ends for any reason
+	lock  *FileLock
+	term  uint64
+	stale error         // see LedgerStale
+	lost  chan struct{} // closed on loss, never on Release
+	done  chan struct{} // closed when the term ends for any reason
 
 	mu       sync.Mutex
 	fl       *flock.Flock
@@ -232,6 +233,8 @@ type holderDoc struct {
 	Hostname string    `json:"hostname"`
 	Since    time.Time `json:"since"`
 	Term     uint64    `json:"term"`
+	App      string    `json:"app,omitempty"`
+	Jobs     string    `json:"jobs,omitempty"`
 	Released bool      `json:"released,omitempty"`
 }
 
@@ -311,9 +314,19 @@ func readHolderPath(path string) (holderDoc, error) {
 }
 
 // LedgerStale: see Lease.LedgerStale.
-func (l *fileLease) LedgerStale() error { return nil }
+func (l *fileLease) LedgerStale() error { return l.stale }
 
 // Reset: see Ledger.Reset.
 func (l *fileLease) Reset(ctx context.Context, job string, tick time.Time) error {
-	return errors.New("solocron: Reset is not implemented by the file lock yet")
+	if err := l.enter(ctx); err != nil {
+		return err
+	}
+	defer l.mu.Unlock()
+	if err := l.ledger.reset(job, tick); err != nil {
+		return l.failed(err)
+	}
+	if err := l.ledger.compactIfLarge(); err != nil {
+		l.lose(err)
+	}
+	return nil
 }

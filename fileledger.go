@@ -1,6 +1,7 @@
 package solocron
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -10,22 +11,25 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 )
 
 // The ledger of a FileLock is an append-only log beside the lock file,
 // one line per record, each led by the CRC-32C of the rest of its line:
 //
-//	<crc> T <term> <since µs> <pid> <"hostname">   a term began
-//	<crc> C <tick µs> <"job">                      the job's tick was claimed
-//	<crc> D <tick µs> <"job">                      the job's tick completed
+//	<crc> T <term> <since µs> <pid> <"hostname"> [stale]   a term began
+//	<crc> C <tick µs> <"job">    the job's tick was claimed
+//	<crc> D <tick µs> <"job">    the job's tick completed
+//	<crc> R <tick µs> <"job">    the job was reset: claimed = completed = tick
 //
-// Replay keeps the latest of each. A crash can leave a torn last line:
-// its checksum fails, so it is ignored and cut off before the next append.
-// A batch of claims is one write(2); the log is compacted (rewritten with
-// the live records only) when it has grown several times larger than
-// them, which keeps the cost of a claim amortized O(1).
+// Replay keeps the latest of each (C and D only move forward; R sets both,
+// even backwards). A term record marked stale began on a ledger found older
+// than the holder file (see staleAgainst); while no record follows it, the
+// ledger is still stale. A crash can leave a torn last line: its checksum
+// fails, so it is ignored and cut off before the next append. A batch of
+// claims is one write(2); the log is compacted (rewritten with the live
+// records only) when it has grown several times larger than them, which
+// keeps the cost of a claim amortized O(1).
 
 // Compaction thresholds: the log is rewritten when it holds more than
 // ledgerCompactFactor times the live records and at least
@@ -35,15 +39,28 @@ var (
 	ledgerCompactMin    int64 = 1 << 20
 )
 
+const (
+	// maxLedgerLine bounds a record, so replay reads the log through a
+	// fixed buffer whatever its size; a longer line is not a record.
+	maxLedgerLine = 64 << 10
+	// maxLedgerJob and maxLedgerHost keep every record we write within
+	// maxLedgerLine (quoting can quadruple a name): the Scheduler's job
+	// names are far shorter; a longer name given to the Ledger directly is
+	// refused, and a longer host name is cut (it is only shown).
+	maxLedgerJob  = 8 << 10
+	maxLedgerHost = 1 << 10
+)
+
 // never marks a tick that was never claimed or completed.
 const never = math.MinInt64
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 var (
-	// errLedgerForeign: the file changed under us, so a second leader is
-	// writing to it (the lock file was deleted or replaced).
-	errLedgerForeign = errors.New("another process wrote to the ledger: two leaders")
+	// errLedgerForeign: the file changed under us: a second leader writes
+	// to it (the lock file was deleted or replaced), or someone replaced
+	// it. Either way this term cannot go on with it.
+	errLedgerForeign = errors.New("the ledger changed under this leader")
 	// errLedgerUnusable: a failed write could not be undone, or the file
 	// could not be reopened after compaction.
 	errLedgerUnusable = errors.New("the ledger is in an unknown state")
@@ -55,6 +72,7 @@ type ledgerEntry struct{ claimed, completed int64 }
 // ledgerUndo restores a job's entry when a write fails.
 type ledgerUndo struct {
 	job     string
+	entry   *ledgerEntry
 	prev    ledgerEntry
 	existed bool
 }
@@ -62,17 +80,19 @@ type ledgerUndo struct {
 // fileLedger is the ledger as one leader holds it: the records in memory
 // and the log file open for appending. Not safe for concurrent use.
 type fileLedger struct {
-	path     string
-	sync     bool
-	file     *os.File
-	size     int64 // bytes in the file: what we read plus what we wrote
-	lines    int   // records in the file
-	nextTry  int   // no compaction attempt before this many lines
-	term     uint64
-	termLine []byte // the latest term record, kept by compaction
-	jobs     map[string]ledgerEntry
-	buf      []byte
-	undo     []ledgerUndo
+	path      string
+	sync      bool
+	file      *os.File
+	size      int64 // bytes in the file: what we read plus what we wrote
+	lines     int   // records in the file
+	nextTry   int   // no compaction attempt before this many lines
+	term      uint64
+	termLine  []byte // the latest term record, kept by compaction
+	termStale bool   // that record is marked stale
+	sinceTerm int    // records after it
+	jobs      map[string]*ledgerEntry
+	buf       []byte
+	undo      []ledgerUndo
 }
 
 // openFileLedger opens the ledger and replays it, cutting off a torn
@@ -82,7 +102,7 @@ func openFileLedger(path string, sync bool) (*fileLedger, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &fileLedger{path: path, sync: sync, file: file, jobs: make(map[string]ledgerEntry)}
+	g := &fileLedger{path: path, sync: sync, file: file, jobs: make(map[string]*ledgerEntry)}
 	if err := g.load(); err != nil {
 		_ = file.Close()
 		return nil, err
@@ -91,16 +111,12 @@ func openFileLedger(path string, sync bool) (*fileLedger, error) {
 }
 
 func (g *fileLedger) load() error {
-	data, err := io.ReadAll(g.file)
-	if err != nil {
-		return fmt.Errorf("solocron: read ledger %s: %w", g.path, err)
-	}
-	valid, err := g.replay(data)
+	valid, total, err := g.replay(bufio.NewReaderSize(g.file, maxLedgerLine))
 	if err != nil {
 		return err
 	}
-	g.size = int64(valid)
-	if valid < len(data) {
+	g.size = valid
+	if valid < total {
 		if err := g.file.Truncate(g.size); err != nil {
 			return fmt.Errorf("solocron: cut the torn end off ledger %s: %w", g.path, err)
 		}
@@ -116,104 +132,229 @@ func (g *fileLedger) load() error {
 	return nil
 }
 
-// replay applies the records of data and returns the length of its valid
-// prefix. An invalid record is a torn tail when no valid record follows
-// it; otherwise the ledger is corrupt, and guessing could run a tick
-// twice, so replay refuses it.
-func (g *fileLedger) replay(data []byte) (int, error) {
-	off := 0
-	for off < len(data) {
-		n := bytes.IndexByte(data[off:], '\n')
-		if n < 0 {
+// replay applies the records of the log line by line (a ledger of any
+// size takes a fixed buffer) and returns the length of its valid prefix
+// and of the whole log. An invalid line is a torn tail when no valid
+// record follows it; otherwise the ledger is corrupt, and guessing could
+// run a tick twice, so replay refuses it. So is a log with no valid record
+// at all, unless it holds nothing but NULs and newlines (what a power loss
+// can leave of a first write): it is not a ledger.
+func (g *fileLedger) replay(r *bufio.Reader) (valid, total int64, err error) {
+	torn := int64(-1) // where the first invalid line starts, once met
+	var tornWhy error
+	onlyZeros := true // the invalid lines hold only NULs
+	for {
+		line, long, rerr := readLedgerLine(r)
+		if rerr != nil && rerr != io.EOF {
+			return 0, 0, fmt.Errorf("solocron: read ledger %s: %w", g.path, rerr)
+		}
+		if len(line) == 0 && long == 0 {
 			break
 		}
-		payload, err := checkLine(data[off : off+n])
-		if err != nil && !validLineIn(data[off+n+1:]) {
-			break // torn by a crash while it was written
+		payload, why := checkLine(line, long, rerr == io.EOF)
+		switch {
+		case why == nil && torn >= 0:
+			return 0, 0, g.corrupt(torn, tornWhy)
+		case why == nil:
+			if why = g.apply(payload); why != nil {
+				return 0, 0, g.corrupt(total, why)
+			}
+			g.lines++
+		case torn < 0:
+			torn, tornWhy = total, why
+			fallthrough
+		default:
+			onlyZeros = onlyZeros && long == 0 && len(bytes.Trim(line, "\x00\n")) == 0
 		}
-		if err == nil {
-			err = g.apply(payload)
+		total += int64(len(line) + long)
+		if rerr == io.EOF {
+			break
 		}
-		if err != nil {
-			return 0, fmt.Errorf("solocron: ledger %s is corrupt at byte %d (%v); move it aside to start a new ledger", g.path, off, err)
-		}
-		off += n + 1
-		g.lines++
 	}
-	return off, nil
+	if torn < 0 {
+		return total, total, nil
+	}
+	if g.lines == 0 && !onlyZeros {
+		return 0, 0, fmt.Errorf("solocron: ledger %s holds no valid record (%d bytes): it is not a solocron ledger; move it aside to start a new ledger", g.path, total)
+	}
+	return torn, total, nil
 }
 
-func validLineIn(data []byte) bool {
-	for len(data) > 0 {
-		n := bytes.IndexByte(data, '\n')
-		if n < 0 {
-			return false
-		}
-		if _, err := checkLine(data[:n]); err == nil {
-			return true
-		}
-		data = data[n+1:]
-	}
-	return false
+func (g *fileLedger) corrupt(at int64, why error) error {
+	return fmt.Errorf("solocron: ledger %s is corrupt at byte %d (%v); move it aside to start a new ledger", g.path, at, why)
 }
 
-// checkLine verifies a line's checksum and returns what it covers.
-func checkLine(line []byte) ([]byte, error) {
+// readLedgerLine reads one line with its newline. A line longer than the
+// reader's buffer is skipped to its end: long counts its bytes, and line
+// is empty.
+func readLedgerLine(r *bufio.Reader) (line []byte, long int, err error) {
+	line, err = r.ReadSlice('\n')
+	for errors.Is(err, bufio.ErrBufferFull) {
+		long += len(line)
+		line, err = r.ReadSlice('\n')
+	}
+	if long > 0 {
+		long += len(line)
+		line = nil
+	}
+	return line, long, err
+}
+
+// checkLine verifies a line's checksum and returns what it covers. A line
+// is valid only whole: ending in a newline and within maxLedgerLine.
+func checkLine(line []byte, long int, eof bool) ([]byte, error) {
+	switch {
+	case long > 0:
+		return nil, fmt.Errorf("a line of %d bytes, longer than any record", long)
+	case eof:
+		return nil, errors.New("truncated record")
+	}
+	line = line[:len(line)-1]
 	if len(line) < 11 || line[8] != ' ' {
 		return nil, errors.New("truncated record")
 	}
-	sum, err := strconv.ParseUint(string(line[:8]), 16, 32)
-	if err != nil {
+	sum, ok := parseHex32(line[:8])
+	if !ok {
 		return nil, errors.New("no checksum")
 	}
 	payload := line[9:]
-	if crc32.Checksum(payload, castagnoli) != uint32(sum) {
+	if crc32.Checksum(payload, castagnoli) != sum {
 		return nil, errors.New("checksum mismatch")
 	}
 	return payload, nil
 }
 
-// apply decodes one checked record into the records.
+func parseHex32(b []byte) (uint32, bool) {
+	var n uint32
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			n = n<<4 | uint32(c-'0')
+		case 'a' <= c && c <= 'f':
+			n = n<<4 | uint32(c-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+// parseMicros parses a tick: a decimal int64, perhaps negative.
+func parseMicros(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	switch {
+	case neg && n <= 1<<63:
+		return int64(-n), true
+	case !neg && n <= math.MaxInt64:
+		return int64(n), true
+	}
+	return 0, false
+}
+
+// apply decodes one checked record into the records. It allocates
+// nothing for a record of a job it knows whose name is plain ASCII, so
+// that replaying a long log costs little more than reading it.
 func (g *fileLedger) apply(payload []byte) error {
-	kind, rest := payload[0], string(payload[2:])
-	if payload[1] != ' ' {
+	if len(payload) < 2 || payload[1] != ' ' {
 		return errors.New("malformed record")
 	}
+	kind, rest := payload[0], payload[2:]
 	if kind == 'T' {
-		f := strings.SplitN(rest, " ", 2)
-		term, err := strconv.ParseUint(f[0], 10, 64)
-		if err != nil || len(f) != 2 {
-			return errors.New("malformed term record")
-		}
-		if term >= g.term {
-			g.term = term
-			g.termLine = endLine(append(append(g.termLine[:0], "00000000 "...), payload...), 0)
-		}
-		return nil
+		return g.applyTerm(payload, rest)
 	}
-	sp := strings.IndexByte(rest, ' ')
+	sp := bytes.IndexByte(rest, ' ')
 	if sp < 0 {
 		return errors.New("malformed record")
 	}
-	tick, err := strconv.ParseInt(rest[:sp], 10, 64)
-	if err != nil {
+	tick, ok := parseMicros(rest[:sp])
+	if !ok {
 		return errors.New("malformed tick")
 	}
-	job, err := strconv.Unquote(rest[sp+1:])
+	e, err := g.entryNamed(rest[sp+1:])
 	if err != nil {
-		return errors.New("malformed job name")
+		return err
 	}
-	e, _ := g.entry(job)
 	switch kind {
 	case 'C':
 		e.claimed = max(e.claimed, tick)
 	case 'D':
 		e.completed = max(e.completed, tick)
+	case 'R':
+		e.claimed, e.completed = tick, tick
 	default:
 		return fmt.Errorf("unknown record kind %q", kind)
 	}
-	g.jobs[job] = e
+	g.sinceTerm++
 	return nil
+}
+
+func (g *fileLedger) applyTerm(payload, rest []byte) error {
+	sp := bytes.IndexByte(rest, ' ')
+	if sp < 0 {
+		return errors.New("malformed term record")
+	}
+	term, err := strconv.ParseUint(string(rest[:sp]), 10, 64)
+	if err != nil {
+		return errors.New("malformed term record")
+	}
+	if term >= g.term {
+		g.term, g.sinceTerm = term, 0
+		g.termStale = bytes.HasSuffix(rest, []byte(staleMark))
+		g.termLine = endLine(append(append(g.termLine[:0], "00000000 "...), payload...), 0)
+	}
+	return nil
+}
+
+// entryNamed returns the entry of the job whose quoted name is quoted,
+// creating it if need be.
+func (g *fileLedger) entryNamed(quoted []byte) (*ledgerEntry, error) {
+	name := plainQuoted(quoted)
+	if name != nil {
+		if e := g.jobs[string(name)]; e != nil { // no allocation
+			return e, nil
+		}
+	}
+	job := string(name)
+	if name == nil {
+		var err error
+		if job, err = strconv.Unquote(string(quoted)); err != nil {
+			return nil, errors.New("malformed job name")
+		}
+	}
+	e, ok := g.jobs[job]
+	if !ok {
+		e = &ledgerEntry{never, never}
+		g.jobs[job] = e
+	}
+	return e, nil
+}
+
+// plainQuoted returns the name inside quotes that appendQuoted wrote
+// without escapes, or nil.
+func plainQuoted(q []byte) []byte {
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+		return nil
+	}
+	name := q[1 : len(q)-1]
+	for _, c := range name {
+		if c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return nil
+		}
+	}
+	return name
 }
 
 // beginLine starts a record: room for the checksum, then the kind.
@@ -254,7 +395,10 @@ func appendQuoted(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
-func appendTermLine(buf []byte, term uint64, since time.Time, c Candidate) []byte {
+// staleMark ends the record of a term that began on a stale ledger.
+const staleMark = " stale"
+
+func appendTermLine(buf []byte, term uint64, since time.Time, c Candidate, stale bool) []byte {
 	start := len(buf)
 	buf = beginLine(buf, 'T')
 	buf = strconv.AppendUint(buf, term, 10)
@@ -263,17 +407,43 @@ func appendTermLine(buf []byte, term uint64, since time.Time, c Candidate) []byt
 	buf = append(buf, ' ')
 	buf = strconv.AppendInt(buf, int64(c.PID), 10)
 	buf = append(buf, ' ')
-	buf = strconv.AppendQuote(buf, c.Hostname)
+	host := c.Hostname
+	if len(host) > maxLedgerHost {
+		host = host[:maxLedgerHost]
+	}
+	buf = strconv.AppendQuote(buf, host)
+	if stale {
+		buf = append(buf, staleMark...)
+	}
 	return endLine(buf, start)
 }
 
-// appendTerm records that a term began.
-func (g *fileLedger) appendTerm(term uint64, since time.Time, c Candidate) error {
-	line := appendTermLine(nil, term, since, c)
+// appendTerm records that a term began, marked if it found the ledger
+// stale.
+func (g *fileLedger) appendTerm(term uint64, since time.Time, c Candidate, stale bool) error {
+	line := appendTermLine(nil, term, since, c, stale)
 	if err := g.write(line, 1); err != nil {
 		return err
 	}
-	g.term, g.termLine = term, line
+	g.term, g.termLine, g.termStale, g.sinceTerm = term, line, stale, 0
+	return nil
+}
+
+// staleAgainst reports whether the ledger is older than the holder file,
+// whose last term is holderTerm: the ledger was restored from a backup,
+// moved away and back, replaced or deleted since that term began; or a
+// term found it so and recorded nothing in it since.
+func (g *fileLedger) staleAgainst(holderTerm uint64) error {
+	switch {
+	case holderTerm > g.term && g.term == 0:
+		return fmt.Errorf("solocron: ledger %s is empty but the holder file shows term %d: "+
+			"it was deleted, restored from a backup, moved back or replaced", g.path, holderTerm)
+	case holderTerm > g.term:
+		return fmt.Errorf("solocron: ledger %s ends at term %d but the holder file shows term %d: "+
+			"it was restored from a backup, moved back or replaced", g.path, g.term, holderTerm)
+	case g.termStale && g.sinceTerm == 0:
+		return fmt.Errorf("solocron: ledger %s was found stale when term %d began, and that term recorded nothing since", g.path, g.term)
+	}
 	return nil
 }
 
@@ -298,17 +468,20 @@ func microTime(us int64) time.Time {
 // claim grants the claims that Ledger.Claim allows and records them in
 // one write. On error nothing is granted and the records are unchanged.
 func (g *fileLedger) claim(claims []Claim) ([]bool, error) {
+	if err := checkJobNames(claims); err != nil {
+		return nil, err
+	}
 	granted := make([]bool, len(claims))
 	g.buf, g.undo = g.buf[:0], g.undo[:0]
 	for i, c := range claims {
 		tick := c.Tick.UnixMicro()
-		e, ok := g.entry(c.Job)
+		e := g.entry(c.Job)
 		if tick <= e.claimed {
 			// A retry of the last claimed, unfinished tick needs no record.
 			granted[i] = c.Retry && tick == e.claimed && e.completed < tick
 			continue
 		}
-		g.update(c.Job, e, ok, ledgerEntry{tick, e.completed})
+		g.update(c.Job, ledgerEntry{tick, e.completed})
 		g.buf = appendTickLine(g.buf, 'C', tick, c.Job)
 		granted[i] = true
 	}
@@ -321,14 +494,17 @@ func (g *fileLedger) claim(claims []Claim) ([]bool, error) {
 
 // complete moves completed ticks forward and records them in one write.
 func (g *fileLedger) complete(done []Claim) error {
+	if err := checkJobNames(done); err != nil {
+		return err
+	}
 	g.buf, g.undo = g.buf[:0], g.undo[:0]
 	for _, c := range done {
 		tick := c.Tick.UnixMicro()
-		e, ok := g.entry(c.Job)
+		e := g.entry(c.Job)
 		if tick <= e.completed {
 			continue
 		}
-		g.update(c.Job, e, ok, ledgerEntry{e.claimed, tick})
+		g.update(c.Job, ledgerEntry{e.claimed, tick})
 		g.buf = appendTickLine(g.buf, 'D', tick, c.Job)
 	}
 	if err := g.write(g.buf, len(g.undo)); err != nil {
@@ -338,26 +514,55 @@ func (g *fileLedger) complete(done []Claim) error {
 	return nil
 }
 
-// entry returns job's entry, never-claimed if it has none.
-func (g *fileLedger) entry(job string) (ledgerEntry, bool) {
-	e, ok := g.jobs[job]
-	if !ok {
-		e = ledgerEntry{never, never}
+// reset sets the job's claimed and completed ticks to tick, even
+// backwards, with an R record.
+func (g *fileLedger) reset(job string, tick time.Time) error {
+	if err := checkJobNames([]Claim{{Job: job}}); err != nil {
+		return err
 	}
-	return e, ok
+	us := tick.UnixMicro()
+	g.buf, g.undo = appendTickLine(g.buf[:0], 'R', us, job), g.undo[:0]
+	g.update(job, ledgerEntry{us, us})
+	if err := g.write(g.buf, 1); err != nil {
+		g.rollback()
+		return err
+	}
+	return nil
+}
+
+func checkJobNames(claims []Claim) error {
+	for _, c := range claims {
+		if len(c.Job) > maxLedgerJob {
+			return fmt.Errorf("solocron: job name %.20q... is %d bytes; the file ledger takes at most %d", c.Job, len(c.Job), maxLedgerJob)
+		}
+	}
+	return nil
+}
+
+// entry returns job's entry, never-claimed if it has none.
+func (g *fileLedger) entry(job string) ledgerEntry {
+	if e := g.jobs[job]; e != nil {
+		return *e
+	}
+	return ledgerEntry{never, never}
 }
 
 // update sets job's entry and remembers the old one for rollback.
-func (g *fileLedger) update(job string, prev ledgerEntry, existed bool, next ledgerEntry) {
-	g.undo = append(g.undo, ledgerUndo{job, prev, existed})
-	g.jobs[job] = next
+func (g *fileLedger) update(job string, next ledgerEntry) {
+	e, existed := g.jobs[job]
+	if !existed {
+		e = &ledgerEntry{never, never}
+		g.jobs[job] = e
+	}
+	g.undo = append(g.undo, ledgerUndo{job, e, *e, existed})
+	*e = next
 }
 
 func (g *fileLedger) rollback() {
 	for i := len(g.undo) - 1; i >= 0; i-- {
 		u := g.undo[i]
 		if u.existed {
-			g.jobs[u.job] = u.prev
+			*u.entry = u.prev
 		} else {
 			delete(g.jobs, u.job)
 		}
@@ -399,6 +604,7 @@ func (g *fileLedger) write(buf []byte, lines int) error {
 	}
 	g.size += int64(len(buf))
 	g.lines += lines
+	g.sinceTerm += lines
 	return nil
 }
 
@@ -411,14 +617,14 @@ func (g *fileLedger) checkSole(size int64) error {
 		return fmt.Errorf("solocron: ledger %s: %w", g.path, err)
 	}
 	if fi.Size() != size {
-		return fmt.Errorf("solocron: ledger %s is %d bytes, this leader wrote %d: %w", g.path, fi.Size(), size, errLedgerForeign)
+		return fmt.Errorf("solocron: ledger %s is %d bytes, this leader wrote %d: another process wrote to it, two leaders: %w", g.path, fi.Size(), size, errLedgerForeign)
 	}
 	if !heldNameCanChange {
 		return nil
 	}
 	named, err := os.Lstat(g.path)
 	if err != nil || !os.SameFile(fi, named) || linkCount(fi) == 0 {
-		return fmt.Errorf("solocron: ledger %s was deleted or replaced: %w", g.path, errLedgerForeign)
+		return fmt.Errorf("solocron: ledger %s was deleted or replaced while this process led (by a second leader, or by hand): %w", g.path, errLedgerForeign)
 	}
 	return nil
 }
@@ -444,7 +650,14 @@ func (g *fileLedger) compactIfLarge() error {
 // the log. Windows cannot rename over an open file, so the log is closed
 // first and reopened after, on every system alike.
 func (g *fileLedger) compact() error {
-	buf := append([]byte(nil), g.termLine...)
+	// The term record goes first, unless it marks a term that found the
+	// ledger stale and recorded nothing since: then last, so that replay
+	// still finds nothing after it.
+	stillStale := g.termStale && g.sinceTerm == 0
+	var buf []byte
+	if !stillStale {
+		buf = append(buf, g.termLine...)
+	}
 	lines := 1
 	for job, e := range g.jobs {
 		if e.claimed != never {
@@ -455,6 +668,9 @@ func (g *fileLedger) compact() error {
 			buf = appendTickLine(buf, 'D', e.completed, job)
 			lines++
 		}
+	}
+	if stillStale {
+		buf = append(buf, g.termLine...)
 	}
 	tmp := g.path + ".tmp"
 	if err := writeNewFile(tmp, buf, g.sync); err != nil {
@@ -479,6 +695,9 @@ func (g *fileLedger) compact() error {
 		return fmt.Errorf("solocron: compact ledger %s: %w", g.path, renamed)
 	}
 	g.size, g.lines = int64(len(buf)), lines
+	if !stillStale {
+		g.sinceTerm = lines - 1
+	}
 	if err := g.checkSole(g.size); err != nil {
 		return fmt.Errorf("%w (%w)", err, errLedgerUnusable)
 	}

@@ -2,6 +2,8 @@ package solocron
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,12 +18,18 @@ import (
 
 // FileLockOptions configure a FileLock.
 type FileLockOptions struct {
-	// Path is the lock file that the processes of one application share;
-	// "" means DefaultLockPath(). The ledger (Path+".ledger") and the
+	// Path is the lock file that the processes of one application share,
+	// an absolute path (a relative one would name another file in each
+	// working directory, so it is refused); "" means the default lock of
+	// App (see DefaultLockPath). The ledger (Path+".ledger") and the
 	// holder file (Path+".holder") live beside it. Use a local file
 	// system: flock over NFS is emulated and a crashed client's lock can
 	// outlive it.
 	Path string
+
+	// App is the application's identity that names the default lock when
+	// Path is ""; "" means AppIdentity(). Options.App is passed here.
+	App string
 
 	// Sync fsyncs the ledger after every write, so that a claim survives a
 	// power loss. Without it a process crash still loses nothing: the
@@ -54,6 +62,13 @@ const defaultCheckInterval = 250 * time.Millisecond
 // elects one leader among the processes of one host. The kernel drops the
 // lock when its holder dies, and a waiting process takes over within a few
 // milliseconds.
+//
+// A term is max(the highest term in the ledger or the holder file + 1,
+// the local wall clock in µs since the Unix epoch), so terms keep growing
+// when the lock's files are deleted, on the one assumption that the clock
+// does not step back further than the time since the last term began
+// (and that fewer than one term begins per µs). The holder file also
+// tells when the ledger is older than the last term (LedgerStale).
 type FileLock struct {
 	path       string
 	ledgerPath string
@@ -85,18 +100,21 @@ func NewFileLock(opts FileLockOptions) (*FileLock, error) {
 	}
 	path := opts.Path
 	if path == "" {
-		p, err := DefaultLockPath()
+		app := opts.App
+		if app == "" {
+			app = AppIdentity()
+		}
+		p, err := defaultLockPath(app)
 		if err != nil {
 			return nil, err
 		}
 		path = p
 	}
-	// Relative paths name different files in processes started from
-	// different directories: resolve now, and show the result in String.
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("solocron: lock path %q: %w", path, err)
+	if !filepath.IsAbs(path) {
+		return nil, fmt.Errorf("solocron: lock path %q is relative, so processes started from different directories "+
+			"would lock different files and each lead; use an absolute path (for example under os.UserCacheDir())", path)
 	}
+	abs := filepath.Clean(path)
 	f := &FileLock{
 		path:       abs,
 		ledgerPath: abs + ".ledger",
@@ -113,23 +131,57 @@ func NewFileLock(opts FileLockOptions) (*FileLock, error) {
 	return f, nil
 }
 
-// DefaultLockPath is os.UserCacheDir()/solocron/<executable name>.lock:
+// DefaultLockPath is the lock of this program when no path is set:
+// os.UserCacheDir()/solocron/<name>-<digest>.lock, where name is the last
+// element of AppIdentity() (the main package's import path) and digest 8
+// hex digits of its SHA-256. So every process of one program shares it,
+// under any executable name, and two programs do not, even when their
+// executables have one name (cmd/server in two modules). The directory is
 // private to the user (unlike /tmp, which is shared and aged out by
-// systemd-tmpfiles) and the same for every process of one executable.
-func DefaultLockPath() (string, error) {
+// systemd-tmpfiles): processes under other users, or in containers
+// without a shared volume, need a path they share.
+func DefaultLockPath() (string, error) { return defaultLockPath(AppIdentity()) }
+
+func defaultLockPath(app string) (string, error) {
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("solocron: no default lock path (%w); set a lock path", err)
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("solocron: no default lock path (%w); set a lock path", err)
+	sum := sha256.Sum256([]byte(app))
+	return filepath.Join(dir, "solocron", lockName(app)+"-"+hex.EncodeToString(sum[:4])+".lock"), nil
+}
+
+// lockName is a readable file name for an application identity: its last
+// path element (the one before a major version suffix such as /v2), with
+// what a file name should not hold replaced by '_'.
+func lockName(app string) string {
+	elems := strings.FieldsFunc(app, func(r rune) bool { return r == '/' || r == '\\' })
+	name := ""
+	if n := len(elems); n > 0 {
+		name = elems[n-1]
+		if n > 1 && isMajorVersion(name) {
+			name = elems[n-2]
+		}
 	}
-	name := filepath.Base(exe)
-	if ext := filepath.Ext(name); strings.EqualFold(ext, ".exe") {
-		name = strings.TrimSuffix(name, ext)
+	name = strings.Map(func(r rune) rune {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, name)
+	if len(name) > 64 {
+		name = name[:64]
 	}
-	return filepath.Join(dir, "solocron", name+".lock"), nil
+	if strings.Trim(name, ".") == "" {
+		return "app"
+	}
+	return name
+}
+
+// isMajorVersion reports whether s is a module's major version suffix (v2, v3, ...).
+func isMajorVersion(s string) bool {
+	return len(s) > 1 && s[0] == 'v' && strings.Trim(s[1:], "0123456789") == ""
 }
 
 // Path is the lock file's absolute path.
@@ -143,8 +195,8 @@ func (f *FileLock) String() string { return "file " + f.path }
 // in it).
 func (f *FileLock) prepare() error {
 	dir := filepath.Dir(f.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("solocron: cannot create the directory of lock file %s: %w", f.path, err)
+	if err := f.makeDir(); err != nil {
+		return err
 	}
 	if fi, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("solocron: directory of lock file %s: %w", f.path, err)
@@ -175,6 +227,21 @@ func (f *FileLock) prepare() error {
 	return nil
 }
 
+// makeDir creates the lock file's directory (0700) if it is missing and
+// checks that no other user can swap it: before (so that nothing is
+// created in another user's directory) and after (a directory made by
+// someone else in between).
+func (f *FileLock) makeDir() error {
+	dir := filepath.Dir(f.path)
+	if err := checkDirs(dir, f.path); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("solocron: cannot create the directory of lock file %s: %w", f.path, err)
+	}
+	return checkDirs(dir, f.path)
+}
+
 // Campaign waits for the lock in a blocking flock (no polling: waiting
 // costs nothing and takes over about a millisecond after the holder dies),
 // then opens a new term.
@@ -183,9 +250,10 @@ func (f *FileLock) Campaign(ctx context.Context, c Candidate) (Lease, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		// The directory may have been cleaned away since NewFileLock.
-		if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
-			return nil, fmt.Errorf("solocron: cannot create the directory of lock file %s: %w", f.path, err)
+		// The directory may have been cleaned away, or given away, since
+		// NewFileLock.
+		if err := f.makeDir(); err != nil {
+			return nil, err
 		}
 		if err := checkPathSafe(f.path); err != nil {
 			return nil, err
@@ -221,7 +289,12 @@ func (f *FileLock) acquire(ctx context.Context) (*flock.Flock, error) {
 	w := f.wait
 	if w == nil {
 		w = &lockWait{
-			fl:   flock.New(f.path, flock.SetFlag(os.O_RDONLY|os.O_CREATE|noFollow), flock.SetPermissions(0o600)),
+			// gofrs/flock opens the file itself (os.OpenFile with these
+			// flags): noBlock keeps a FIFO raced in from blocking that
+			// open, and stillNamed refuses what is not a regular file.
+			// The lock file is never read or written, so its descriptor
+			// may stay non-blocking.
+			fl:   flock.New(f.path, flock.SetFlag(os.O_RDONLY|os.O_CREATE|noFollow|noBlock), flock.SetPermissions(0o600)),
 			done: make(chan struct{}),
 		}
 		f.wait = w
@@ -314,14 +387,15 @@ func (f *FileLock) lead(fl *flock.Flock, c Candidate) (*fileLease, error) {
 		_ = ledger.close()
 		return nil, err
 	}
-	term := ledger.term
-	if prev, err := readHolderFile(holder); err == nil && prev.Term > term {
-		term = prev.Term // the ledger was deleted: terms still only grow
-	}
-	term++
+	// The holder file outlives a ledger restored, moved back or deleted:
+	// its term then tells that the ledger's records are older than the
+	// claims made since. A holder file that cannot be read tells nothing.
+	prev, _ := readHolderFile(holder)
+	stale := ledger.staleAgainst(prev.Term)
 	since := time.Now()
-	doc := holderDoc{PID: c.PID, Hostname: c.Hostname, Since: since, Term: term}
-	err = ledger.appendTerm(term, since, c)
+	term := nextTerm(max(ledger.term, prev.Term), since)
+	doc := holderDoc{PID: c.PID, Hostname: c.Hostname, Since: since, Term: term, App: c.App, Jobs: c.Jobs}
+	err = ledger.appendTerm(term, since, c, stale != nil)
 	if err == nil {
 		err = writeHolderFile(holder, doc, f.sync)
 	}
@@ -342,6 +416,7 @@ func (f *FileLock) lead(fl *flock.Flock, c Candidate) (*fileLease, error) {
 		ledger: ledger,
 		holder: holder,
 		doc:    doc,
+		stale:  stale,
 		lost:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
@@ -352,6 +427,14 @@ func (f *FileLock) lead(fl *flock.Flock, c Candidate) (*fileLease, error) {
 		go l.watch(l.names, f.interval)
 	}
 	return l, nil
+}
+
+// nextTerm is the term after prev: max(prev+1, now in µs since the Unix
+// epoch). So terms keep growing when every file that recorded them was
+// deleted, as long as the wall clock does not step back by more than the
+// time since the last term began, and fewer than one term begins per µs.
+func nextTerm(prev uint64, now time.Time) uint64 {
+	return max(prev+1, uint64(max(now.UnixMicro(), 0)))
 }
 
 // Holder reads the holder file. Whether anyone holds the lock is decided
@@ -366,7 +449,7 @@ func (f *FileLock) Holder(ctx context.Context) (Holder, error) {
 		}
 		doc, err := readHolderPath(f.holderPath)
 		if err == nil && doc.Term > 0 && !doc.Released {
-			return Holder{PID: doc.PID, Hostname: doc.Hostname, Since: doc.Since, Term: doc.Term}, nil
+			return Holder{PID: doc.PID, Hostname: doc.Hostname, Since: doc.Since, Term: doc.Term, App: doc.App, Jobs: doc.Jobs}, nil
 		}
 		if attempt == attempts {
 			if err == nil {
@@ -389,7 +472,7 @@ func (f *FileLock) lockHeld() (bool, error) {
 	if err := checkPathSafe(f.path); err != nil {
 		return false, err
 	}
-	probe := flock.New(f.path, flock.SetFlag(os.O_RDONLY|noFollow))
+	probe := flock.New(f.path, flock.SetFlag(os.O_RDONLY|noFollow|noBlock))
 	free, err := probe.TryRLock()
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -397,28 +480,39 @@ func (f *FileLock) lockHeld() (bool, error) {
 	case err != nil:
 		return false, fmt.Errorf("solocron: lock file %s: %w", f.path, err)
 	case free:
+		fi, err := probe.Stat() // an fstat: the probe holds the file open
 		_ = probe.Unlock()
+		if err == nil {
+			err = checkFileSafe(f.path, fi)
+		}
+		if err != nil {
+			return false, err
+		}
 		return false, ErrNoHolder
 	}
 	return true, nil
 }
 
 // openPrivate opens one of the lock's files without following a symbolic
-// link, and checks that it is a regular file this user owns.
+// link and without blocking (on a FIFO or a device raced in since the
+// check), and checks that what it opened is a regular file this user owns.
 func openPrivate(path string, flag int) (*os.File, error) {
 	if err := checkPathSafe(path); err != nil {
 		return nil, err
 	}
-	file, err := os.OpenFile(path, flag|noFollow, 0o600)
+	file, err := os.OpenFile(path, flag|noFollow|noBlock, 0o600)
 	if err != nil {
 		if serr := checkPathSafe(path); serr != nil {
-			return nil, serr // a link planted since the first check
+			return nil, serr // a link or a FIFO planted since the first check
 		}
 		return nil, fmt.Errorf("solocron: %w", err)
 	}
 	fi, err := file.Stat()
 	if err == nil {
 		err = checkFileSafe(path, fi)
+	}
+	if err == nil {
+		err = setBlocking(file)
 	}
 	if err != nil {
 		_ = file.Close()

@@ -3,6 +3,8 @@ package solocron_test
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -76,6 +78,46 @@ func TestFileLockConformance(t *testing.T) {
 	}
 }
 
+// The state checks: DeleteAll removes every file the lock keeps (the lock
+// file, the ledger and the holder file), as a cache cleaner would;
+// BackupLedger copies the ledger aside and puts the copy back over it.
+func TestFileLockState(t *testing.T) {
+	for _, sync := range []bool{false, true} {
+		t.Run(fmt.Sprintf("Sync=%t", sync), func(t *testing.T) {
+			electortest.RunState(t, func(t *testing.T) electortest.Store {
+				path := filepath.Join(testdir.New(t), "app.lock")
+				return electortest.Store{
+					New: func(t *testing.T) solocron.Elector {
+						return newFileLock(t, solocron.FileLockOptions{Path: path, Sync: sync})
+					},
+					DeleteAll: func(t *testing.T) {
+						for _, p := range []string{path, path + ".ledger", path + ".holder"} {
+							mustDo(t, os.Remove(p))
+						}
+					},
+					BackupLedger: func(t *testing.T) func(t *testing.T) {
+						backup := copyFile(t, path+".ledger", path+".backup")
+						return func(t *testing.T) { copyFile(t, backup, path+".ledger") }
+					},
+				}
+			})
+		})
+	}
+}
+
+// copyFile copies src to dst (replacing it) and returns dst.
+func copyFile(t testing.TB, src, dst string) string {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
 func TestFileLockString(t *testing.T) {
 	dir := testdir.New(t)
 	f := newFileLock(t, solocron.FileLockOptions{Path: filepath.Join(dir, "app.lock")})
@@ -84,16 +126,176 @@ func TestFileLockString(t *testing.T) {
 	}
 }
 
-func TestDefaultLockPath(t *testing.T) {
-	p, err := solocron.DefaultLockPath()
+// privateCache points os.UserCacheDir at a new directory for the test
+// (and for the processes it starts with os.Environ()).
+func privateCache(t *testing.T) string {
+	dir := testdir.New(t)
+	t.Setenv("XDG_CACHE_HOME", dir) // Linux and other Unix systems
+	t.Setenv("HOME", dir)           // macOS: $HOME/Library/Caches
+	t.Setenv("LocalAppData", dir)   // Windows
+	cache, err := os.UserCacheDir()
 	if err != nil {
 		t.Skipf("no user cache directory here: %v", err)
 	}
-	cache, _ := os.UserCacheDir()
-	exe, _ := os.Executable()
-	want := strings.TrimSuffix(filepath.Base(exe), ".exe") + ".lock"
-	if filepath.Dir(p) != filepath.Join(cache, "solocron") || filepath.Base(p) != want {
-		t.Fatalf("DefaultLockPath() = %s, want %s", p, filepath.Join(cache, "solocron", want))
+	return cache
+}
+
+// wantDefaultLock is the default lock path for the identity app: readable
+// from its last element, told apart from other identities by a digest.
+func wantDefaultLock(cache, name, app string) string {
+	sum := sha256.Sum256([]byte(app))
+	return filepath.Join(cache, "solocron", fmt.Sprintf("%s-%x.lock", name, sum[:4]))
+}
+
+func TestDefaultLockPath(t *testing.T) {
+	cache := privateCache(t)
+	p, err := solocron.DefaultLockPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := solocron.AppIdentity()
+	name := app[strings.LastIndex(app, "/")+1:]
+	if want := wantDefaultLock(cache, name, app); p != want {
+		t.Fatalf("DefaultLockPath() = %s, want %s (from the identity %q)", p, want, app)
+	}
+}
+
+// FileLockOptions.App and Options.App name the default lock; the file name
+// keeps what a file name can hold, and skips a major version suffix.
+func TestDefaultLockPathOfApp(t *testing.T) {
+	cache := privateCache(t)
+	cases := []struct{ app, name string }{
+		{"example.com/billing/cmd/server", "server"},
+		{"example.com/reports/cmd/server", "server"},
+		{"github.com/acme/tool/v2", "tool"},
+		{"billing", "billing"},
+		{"my app: prod", "my_app__prod"},
+		{"..", "app"},
+	}
+	seen := map[string]string{}
+	for _, c := range cases {
+		want := wantDefaultLock(cache, c.name, c.app)
+		if got := newFileLock(t, solocron.FileLockOptions{App: c.app}).Path(); got != want {
+			t.Errorf("FileLockOptions{App: %q} locks %s, want %s", c.app, got, want)
+		}
+		s, err := solocron.New(solocron.Options{App: c.app, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Status(context.Background()).Elector; got != "file "+want {
+			t.Errorf("Options{App: %q} uses %s, want file %s", c.app, got, want)
+		}
+		if other, dup := seen[want]; dup {
+			t.Errorf("apps %q and %q share the lock %s", other, c.app, want)
+		}
+		seen[want] = c.app
+	}
+}
+
+// The default lock is named after the main package, not the executable:
+// one program shares it under any file name, and two programs whose
+// executables have the same name do not. The programs are built from a
+// source file that the build overlays on the module, so the repository
+// holds no test program.
+func TestDefaultLockNamesTheProgram(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two programs")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("builds with the go command")
+	}
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command: %v", err)
+	}
+	dir := testdir.New(t)
+	src := filepath.Join(dir, "main.go")
+	mustDo(t, os.WriteFile(src, []byte(`package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/solocron/solocron"
+)
+
+func main() {
+	s, err := solocron.New(solocron.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Print(s.Status(context.Background()).Elector)
+}
+`), 0o600))
+	module, err := os.Getwd() // the root package's directory
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs := []string{"internal/lockname/billing/server", "internal/lockname/reports/server"}
+	overlay := map[string]map[string]string{"Replace": {}}
+	for _, p := range pkgs {
+		overlay["Replace"][filepath.Join(module, p, "main.go")] = src
+	}
+	ov, _ := json.Marshal(overlay)
+	mustDo(t, os.WriteFile(filepath.Join(dir, "overlay.json"), ov, 0o600))
+	build := func(pkg, out string) string {
+		t.Helper()
+		cmd := exec.Command(gocmd, "build", "-overlay", filepath.Join(dir, "overlay.json"), "-o", out, "./"+pkg)
+		cmd.Env = append(os.Environ(), "GOPROXY=off") // the module cache has what the module needs
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+		}
+		return out
+	}
+	lockOf := func(exe string) string {
+		t.Helper()
+		out, err := exec.Command(exe).Output()
+		if err != nil {
+			t.Fatalf("%s: %v", exe, err)
+		}
+		return string(out)
+	}
+	billing := build(pkgs[0], filepath.Join(dir, "billing", "server"))
+	renamed := filepath.Join(dir, "billing-v2")
+	mustDo(t, os.WriteFile(renamed, mustRead(t, billing), 0o700))
+	reports := build(pkgs[1], filepath.Join(dir, "reports", "server"))
+	privateCache(t) // after the builds, which keep the go command's caches under $HOME
+
+	a, b, c := lockOf(billing), lockOf(renamed), lockOf(reports)
+	t.Logf("billing as server: %s\nbilling as billing-v2: %s\nreports as server: %s", a, b, c)
+	if a != b {
+		t.Errorf("one program under two file names uses two locks: %s and %s", a, b)
+	}
+	if a == c {
+		t.Errorf("two programs named server share the lock %s", a)
+	}
+	if !strings.HasPrefix(filepath.Base(a), "server-") || !strings.HasPrefix(filepath.Base(c), "server-") {
+		t.Errorf("lock names %s and %s do not start with the package's name", a, c)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A relative lock path names another file in every working directory, so
+// two processes started from two directories would each lead.
+func TestRelativeLockPathIsRefused(t *testing.T) {
+	for _, p := range []string{"app.lock", filepath.Join("run", "app.lock")} {
+		_, err := solocron.NewFileLock(solocron.FileLockOptions{Path: p})
+		if err == nil || !strings.Contains(err.Error(), "relative") || !strings.Contains(err.Error(), "absolute") || !strings.Contains(err.Error(), strconv.Quote(p)) {
+			t.Errorf("NewFileLock(%q) = %v, want an error that asks for an absolute path", p, err)
+		}
+		if _, err := solocron.New(solocron.Options{LockPath: p}); err == nil || !strings.Contains(err.Error(), "absolute") {
+			t.Errorf("New(LockPath: %q) = %v, want an error that asks for an absolute path", p, err)
+		}
 	}
 }
 
@@ -352,7 +554,7 @@ func TestFileLockLostWhenLockFileGoes(t *testing.T) {
 	}
 }
 
-func mustDo(t *testing.T, err error) {
+func mustDo(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

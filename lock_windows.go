@@ -5,6 +5,7 @@ package solocron
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"syscall"
 )
 
@@ -13,6 +14,14 @@ import (
 // other reparse points), which leaves a short window in which a link
 // could be planted; the per-user default directory is the defence.
 const noFollow = 0
+
+// noBlock is 0 on Windows: no FIFO or device can be raced in at a path
+// of the file system there (named pipes live in their own namespace,
+// \\.\pipe\), so opening a path that was checked cannot block.
+const noBlock = 0
+
+// setBlocking has nothing to undo on Windows.
+func setBlocking(*os.File) error { return nil }
 
 // heldNameCanChange is false on Windows: Go opens files (os.OpenFile,
 // and through it gofrs/flock) with the share mode
@@ -45,6 +54,10 @@ const ledgerAppend = 0
 // %LocalAppData%) is already private to the user by its ACL. A lock
 // path in a directory other users can write to is not defended.
 func checkOwner(string, fs.FileInfo) error { return nil }
+
+// checkDirs does nothing on Windows, for the reason checkOwner does
+// nothing: ownership is a matter of ACLs there.
+func checkDirs(string, string) error { return nil }
 
 // checkPlatform refuses reparse points (symbolic links, junctions, mount
 // points) that the mode bits may not show.

@@ -14,8 +14,9 @@ import (
 // slog.Default.
 type Options struct {
 	// LockPath is the file lock shared by the processes of one
-	// application on one host; "" means DefaultLockPath(). Every process
-	// must name the same path: Status and the Start log line show it.
+	// application on one host, an absolute path; "" means the default
+	// lock of App (see DefaultLockPath). Every process must name the same
+	// path: Status and the Start log line show it.
 	LockPath string
 
 	// SyncLedger fsyncs the file lock's ledger on every claim, so that a

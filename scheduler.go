@@ -91,7 +91,7 @@ func New(opts Options) (*Scheduler, error) {
 	}
 	elector := opts.Elector
 	if elector == nil {
-		fl, err := NewFileLock(FileLockOptions{Path: opts.LockPath, Sync: opts.SyncLedger})
+		fl, err := NewFileLock(FileLockOptions{Path: opts.LockPath, Sync: opts.SyncLedger, App: opts.App})
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,7 @@ func main() {
 	flag.Parse()
 
 	// Create the scheduler in main(), before serving, in every copy: the
-	// default file lock (named after the executable) makes one copy lead.
+	// default file lock (named after the main package) makes one copy lead.
 	s, err := solocron.New(solocron.Options{})
 	if err != nil {
 		log.Fatal(err)

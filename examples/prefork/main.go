@@ -43,9 +43,9 @@ func main() {
 	flag.StringVar(&cfg.addr, "addr", ":8080", "address every child listens on, with SO_REUSEPORT")
 	flag.IntVar(&cfg.children, "children", 4, "number of child processes")
 	// Real programs leave Options.LockPath empty (a per-user cache file
-	// named after the executable) or choose a stable path. The demo keeps
-	// its lock under the temporary directory so that it is self-contained
-	// and so that `go run`'s throwaway executable name does not matter.
+	// named after the main package) or choose a stable absolute path. The
+	// demo keeps its lock under the temporary directory so that it is
+	// self-contained.
 	flag.StringVar(&cfg.lock, "lock", filepath.Join(os.TempDir(), "solocron-prefork-demo.lock"), "lock file shared by the children")
 	flag.DurationVar(&cfg.demoKill, "demo-kill", 0, "SIGKILL the leading child once, after this delay (0: never)")
 	flag.DurationVar(&cfg.duration, "duration", 0, "stop after this long (0: run until SIGINT or SIGTERM)")
