@@ -170,11 +170,13 @@ func (l *fileLease) lose(err error) {
 func (l *fileLease) end() error {
 	l.ended = true
 	close(l.done)
-	err := l.fl.Unlock()
+	err := l.fl.Unlock() // first: a standby takes over now
 	_ = l.ledger.close()
 	_ = l.holder.Close()
 	if l.names != nil {
-		_ = l.names.close() // wakes watch
+		// Closing an inotify instance with watches waits for an SRCU grace
+		// period (several ms): not on the way out of Release and Stop.
+		go l.names.close() // wakes watch
 	}
 	return err
 }

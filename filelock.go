@@ -87,8 +87,15 @@ type FileLock struct {
 // next Campaign to adopt.
 type lockWait struct {
 	fl   *flock.Flock
+	slot watchSlot     // the descriptor reserved for the leader's watch (see watchSlot)
 	done chan struct{} // closed when Lock returned
 	err  error
+}
+
+// unlock lets a lock go that no Campaign leads on, with its reserved slot.
+func (w *lockWait) unlock() {
+	_ = w.fl.Unlock()
+	w.slot.release()
 }
 
 // NewFileLock checks the lock path eagerly, creating its directory (0700)
@@ -258,18 +265,18 @@ func (f *FileLock) Campaign(ctx context.Context, c Candidate) (Lease, error) {
 		if err := checkPathSafe(f.path); err != nil {
 			return nil, err
 		}
-		fl, err := f.acquire(ctx)
+		w, err := f.acquire(ctx)
 		if err != nil {
 			return nil, err
 		}
-		named, err := f.stillNamed(fl)
+		named, err := f.stillNamed(w.fl)
 		if err == nil && named {
 			var l *fileLease
-			if l, err = f.lead(fl, c); err == nil {
+			if l, err = f.lead(w, c); err == nil {
 				return l, nil
 			}
 		}
-		_ = fl.Unlock()
+		w.unlock()
 		if err != nil {
 			return nil, err
 		}
@@ -280,7 +287,7 @@ func (f *FileLock) Campaign(ctx context.Context, c Candidate) (Lease, error) {
 
 // acquire returns the lock file locked, adopting a wait that an earlier,
 // cancelled Campaign left in flight.
-func (f *FileLock) acquire(ctx context.Context) (*flock.Flock, error) {
+func (f *FileLock) acquire(ctx context.Context) (*lockWait, error) {
 	f.mu.Lock()
 	if f.campaigning {
 		f.mu.Unlock()
@@ -289,6 +296,8 @@ func (f *FileLock) acquire(ctx context.Context) (*flock.Flock, error) {
 	w := f.wait
 	if w == nil {
 		w = &lockWait{
+			// Reserved before the lock file is opened, so below it.
+			slot: f.reserveSlot(),
 			// gofrs/flock opens the file itself (os.OpenFile with these
 			// flags): noBlock keeps a FIFO raced in from blocking that
 			// open, and stillNamed refuses what is not a regular file.
@@ -321,17 +330,27 @@ func (f *FileLock) acquire(ctx context.Context) (*flock.Flock, error) {
 
 	if err := ctx.Err(); err != nil {
 		if finished && w.err == nil {
-			_ = w.fl.Unlock()
+			w.unlock()
 		}
 		return nil, err
 	}
 	if w.err != nil {
+		w.slot.release()
 		if err := checkPathSafe(f.path); err != nil {
 			return nil, err
 		}
 		return nil, fmt.Errorf("solocron: lock %s: %w", f.path, w.err)
 	}
-	return w.fl, nil
+	return w, nil
+}
+
+// reserveSlot reserves a descriptor for the leader's watch, where the
+// leader will watch the lock file's name through events.
+func (f *FileLock) reserveSlot() watchSlot {
+	if !heldNameCanChange || f.pollOnly {
+		return noSlot
+	}
+	return reserveWatchSlot()
 }
 
 // lockInBackground blocks in flock until the lock is free. If no Campaign
@@ -345,7 +364,9 @@ func (f *FileLock) lockInBackground(w *lockWait) {
 	if !f.campaigning {
 		f.wait = nil
 		if err == nil {
-			_ = w.fl.Unlock()
+			w.unlock()
+		} else {
+			w.slot.release()
 		}
 	}
 }
@@ -377,7 +398,7 @@ func (f *FileLock) stillNamed(fl *flock.Flock) (bool, error) {
 
 // lead opens a term on the lock just acquired: replay the ledger, record
 // the term in it, then publish the holder.
-func (f *FileLock) lead(fl *flock.Flock, c Candidate) (*fileLease, error) {
+func (f *FileLock) lead(w *lockWait, c Candidate) (*fileLease, error) {
 	ledger, err := openFileLedger(f.ledgerPath, f.sync)
 	if err != nil {
 		return nil, err
@@ -412,7 +433,7 @@ func (f *FileLock) lead(fl *flock.Flock, c Candidate) (*fileLease, error) {
 	l := &fileLease{
 		lock:   f,
 		term:   term,
-		fl:     fl,
+		fl:     w.fl,
 		ledger: ledger,
 		holder: holder,
 		doc:    doc,
@@ -422,7 +443,8 @@ func (f *FileLock) lead(fl *flock.Flock, c Candidate) (*fileLease, error) {
 	}
 	if heldNameCanChange {
 		if !f.pollOnly {
-			l.names, _ = newPathWatch(f.path) // nil: poll instead
+			l.names, _ = newPathWatch(f.path, w.slot) // nil: poll instead
+			w.slot = noSlot
 		}
 		go l.watch(l.names, f.interval)
 	}

@@ -9,6 +9,14 @@ import "errors"
 // held lock file cannot lose its name (see heldNameCanChange).
 type pathWatch struct{}
 
-func newPathWatch(string) (*pathWatch, error) { return nil, errors.ErrUnsupported }
-func (*pathWatch) wait() error                { return errors.ErrUnsupported }
-func (*pathWatch) close() error               { return nil }
+// watchSlot reserves nothing where there is no watch.
+type watchSlot int
+
+const noSlot watchSlot = -1
+
+func reserveWatchSlot() watchSlot { return noSlot }
+func (watchSlot) release()        {}
+
+func newPathWatch(string, watchSlot) (*pathWatch, error) { return nil, errors.ErrUnsupported }
+func (*pathWatch) wait() error                           { return errors.ErrUnsupported }
+func (*pathWatch) close() error                          { return nil }
