@@ -69,6 +69,13 @@ var (
 // ledgerEntry is one job's record, ticks in Unix µs.
 type ledgerEntry struct{ claimed, completed int64 }
 
+// ledgerRecord is a job's entry and its name as its lines quote it,
+// quoted once: a claim's line is then a few appends and a checksum.
+type ledgerRecord struct {
+	ledgerEntry
+	quoted string
+}
+
 // ledgerUndo restores a job's entry when a write fails.
 type ledgerUndo struct {
 	job     string
@@ -90,7 +97,7 @@ type fileLedger struct {
 	termLine  []byte // the latest term record, kept by compaction
 	termStale bool   // that record is marked stale
 	sinceTerm int    // records after it
-	jobs      map[string]*ledgerEntry
+	jobs      map[string]*ledgerRecord
 	buf       []byte
 	undo      []ledgerUndo
 }
@@ -102,7 +109,7 @@ func openFileLedger(path string, sync bool) (*fileLedger, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &fileLedger{path: path, sync: sync, file: file, jobs: make(map[string]*ledgerEntry)}
+	g := &fileLedger{path: path, sync: sync, file: file, jobs: make(map[string]*ledgerRecord)}
 	if err := g.load(); err != nil {
 		_ = file.Close()
 		return nil, err
@@ -323,8 +330,8 @@ func (g *fileLedger) applyTerm(payload, rest []byte) error {
 func (g *fileLedger) entryNamed(quoted []byte) (*ledgerEntry, error) {
 	name := plainQuoted(quoted)
 	if name != nil {
-		if e := g.jobs[string(name)]; e != nil { // no allocation
-			return e, nil
+		if r := g.jobs[string(name)]; r != nil { // no allocation
+			return &r.ledgerEntry, nil
 		}
 	}
 	job := string(name)
@@ -334,12 +341,8 @@ func (g *fileLedger) entryNamed(quoted []byte) (*ledgerEntry, error) {
 			return nil, errors.New("malformed job name")
 		}
 	}
-	e, ok := g.jobs[job]
-	if !ok {
-		e = &ledgerEntry{never, never}
-		g.jobs[job] = e
-	}
-	return e, nil
+	r, _ := g.record(job)
+	return &r.ledgerEntry, nil
 }
 
 // plainQuoted returns the name inside quotes that appendQuoted wrote
@@ -373,12 +376,14 @@ func endLine(buf []byte, start int) []byte {
 	return append(buf, '\n')
 }
 
-func appendTickLine(buf []byte, kind byte, tick int64, job string) []byte {
+// appendTickLine appends a C, D or R record of the job whose name,
+// quoted, is quoted.
+func appendTickLine(buf []byte, kind byte, tick int64, quoted string) []byte {
 	start := len(buf)
 	buf = beginLine(buf, kind)
 	buf = strconv.AppendInt(buf, tick, 10)
 	buf = append(buf, ' ')
-	buf = appendQuoted(buf, job)
+	buf = append(buf, quoted...)
 	return endLine(buf, start)
 }
 
@@ -475,14 +480,14 @@ func (g *fileLedger) claim(claims []Claim) ([]bool, error) {
 	g.buf, g.undo = g.buf[:0], g.undo[:0]
 	for i, c := range claims {
 		tick := c.Tick.UnixMicro()
-		e := g.entry(c.Job)
-		if tick <= e.claimed {
+		r, existed := g.record(c.Job)
+		if tick <= r.claimed {
 			// A retry of the last claimed, unfinished tick needs no record.
-			granted[i] = c.Retry && tick == e.claimed && e.completed < tick
+			granted[i] = c.Retry && tick == r.claimed && r.completed < tick
 			continue
 		}
-		g.update(c.Job, ledgerEntry{tick, e.completed})
-		g.buf = appendTickLine(g.buf, 'C', tick, c.Job)
+		g.set(c.Job, r, existed, ledgerEntry{tick, r.completed})
+		g.buf = appendTickLine(g.buf, 'C', tick, r.quoted)
 		granted[i] = true
 	}
 	if err := g.write(g.buf, len(g.undo)); err != nil {
@@ -500,12 +505,12 @@ func (g *fileLedger) complete(done []Claim) error {
 	g.buf, g.undo = g.buf[:0], g.undo[:0]
 	for _, c := range done {
 		tick := c.Tick.UnixMicro()
-		e := g.entry(c.Job)
-		if tick <= e.completed {
+		r, existed := g.record(c.Job)
+		if tick <= r.completed {
 			continue
 		}
-		g.update(c.Job, ledgerEntry{e.claimed, tick})
-		g.buf = appendTickLine(g.buf, 'D', tick, c.Job)
+		g.set(c.Job, r, existed, ledgerEntry{r.claimed, tick})
+		g.buf = appendTickLine(g.buf, 'D', tick, r.quoted)
 	}
 	if err := g.write(g.buf, len(g.undo)); err != nil {
 		g.rollback()
@@ -521,8 +526,9 @@ func (g *fileLedger) reset(job string, tick time.Time) error {
 		return err
 	}
 	us := tick.UnixMicro()
-	g.buf, g.undo = appendTickLine(g.buf[:0], 'R', us, job), g.undo[:0]
-	g.update(job, ledgerEntry{us, us})
+	r, existed := g.record(job)
+	g.buf, g.undo = appendTickLine(g.buf[:0], 'R', us, r.quoted), g.undo[:0]
+	g.set(job, r, existed, ledgerEntry{us, us})
 	if err := g.write(g.buf, 1); err != nil {
 		g.rollback()
 		return err
@@ -539,23 +545,21 @@ func checkJobNames(claims []Claim) error {
 	return nil
 }
 
-// entry returns job's entry, never-claimed if it has none.
-func (g *fileLedger) entry(job string) ledgerEntry {
-	if e := g.jobs[job]; e != nil {
-		return *e
+// record returns job's record, making a never-claimed one if it has none;
+// existed tells which (rollback removes a record a failed write made).
+func (g *fileLedger) record(job string) (r *ledgerRecord, existed bool) {
+	if r := g.jobs[job]; r != nil {
+		return r, true
 	}
-	return ledgerEntry{never, never}
+	r = &ledgerRecord{ledgerEntry: ledgerEntry{never, never}, quoted: string(appendQuoted(nil, job))}
+	g.jobs[job] = r
+	return r, false
 }
 
-// update sets job's entry and remembers the old one for rollback.
-func (g *fileLedger) update(job string, next ledgerEntry) {
-	e, existed := g.jobs[job]
-	if !existed {
-		e = &ledgerEntry{never, never}
-		g.jobs[job] = e
-	}
-	g.undo = append(g.undo, ledgerUndo{job, e, *e, existed})
-	*e = next
+// set changes r's entry and remembers the old one for rollback.
+func (g *fileLedger) set(job string, r *ledgerRecord, existed bool, next ledgerEntry) {
+	g.undo = append(g.undo, ledgerUndo{job, &r.ledgerEntry, r.ledgerEntry, existed})
+	r.ledgerEntry = next
 }
 
 func (g *fileLedger) rollback() {
@@ -659,13 +663,13 @@ func (g *fileLedger) compact() error {
 		buf = append(buf, g.termLine...)
 	}
 	lines := 1
-	for job, e := range g.jobs {
+	for _, e := range g.jobs {
 		if e.claimed != never {
-			buf = appendTickLine(buf, 'C', e.claimed, job)
+			buf = appendTickLine(buf, 'C', e.claimed, e.quoted)
 			lines++
 		}
 		if e.completed != never {
-			buf = appendTickLine(buf, 'D', e.completed, job)
+			buf = appendTickLine(buf, 'D', e.completed, e.quoted)
 			lines++
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -66,7 +67,7 @@ func TestFileLedgerTornTailIsIgnoredAndCut(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A crash in the middle of a write: half a record, no newline.
-	torn := appendTickLine(nil, 'C', ledgerTick.Add(time.Hour).UnixMicro(), "a")
+	torn := appendTickLine(nil, 'C', ledgerTick.Add(time.Hour).UnixMicro(), `"a"`)
 	torn = torn[:len(torn)/2]
 	if err := os.WriteFile(f.ledgerPath, append(whole, torn...), 0o600); err != nil {
 		t.Fatal(err)
@@ -480,7 +481,7 @@ func TestFileLedgerLongLine(t *testing.T) {
 	if bytes.Contains(data, long[:100]) {
 		t.Fatal("the long torn line was not cut off")
 	}
-	withRecord := append(append(append([]byte{}, whole...), long...), appendTickLine(nil, 'C', ledgerTick.Add(time.Hour).UnixMicro(), "a")...)
+	withRecord := append(append(append([]byte{}, whole...), long...), appendTickLine(nil, 'C', ledgerTick.Add(time.Hour).UnixMicro(), `"a"`)...)
 	if err := os.WriteFile(f.ledgerPath, withRecord, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -508,7 +509,7 @@ func TestFileLedgerReplayStreams(t *testing.T) {
 	for written < size {
 		last++
 		for j := range jobs {
-			buf = appendTickLine(buf, 'C', last, fmt.Sprintf("job-%04d", j))
+			buf = appendTickLine(buf, 'C', last, strconv.Quote(fmt.Sprintf("job-%04d", j)))
 		}
 		n, err := out.Write(buf)
 		if err != nil {
