@@ -84,9 +84,16 @@ func (c *Cluster) Spawn() int {
 		c.t.Fatalf("starting a worker: %v", err)
 	}
 	w := &worker{cmd: cmd, stdin: stdin, exited: make(chan struct{})}
-	ready := make(chan struct{})
-	go c.read(cmd.Process.Pid, stdout, ready)
+	ready, drained := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(drained)
+		c.read(cmd.Process.Pid, stdout, ready)
+	}()
+	go func() {
+		// Wait closes stdout: only once every line was read (os/exec:
+		// calling Wait before the reads completed loses the last lines,
+		// such as "stopped").
+		<-drained
 		_ = cmd.Wait()
 		close(w.exited)
 	}()
