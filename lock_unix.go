@@ -39,7 +39,7 @@ func setBlocking(f *os.File) error {
 
 // heldNameCanChange: on Unix a file can be deleted or renamed over while
 // it is open and locked, and another process can then lock a new file at
-// the same path. So the leader watches the name (watch_linux.go, or by
+// the same path. So the leader watches the name (internal/pathwatch, or by
 // polling) and checks it before every ledger write.
 const heldNameCanChange = true
 

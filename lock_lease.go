@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/solocron/solocron/internal/pathwatch"
 )
 
 // fileLease is one term of a FileLock. Its ledger methods and its watch
@@ -30,7 +32,7 @@ type fileLease struct {
 	fl       *flock.Flock
 	ledger   *fileLedger
 	holder   *os.File
-	names    *pathWatch // nil when polling or when names cannot change
+	names    *pathwatch.Watch // nil when polling or when names cannot change
 	doc      holderDoc
 	ended    bool
 	released bool
@@ -176,7 +178,7 @@ func (l *fileLease) end() error {
 	if l.names != nil {
 		// Closing an inotify instance with watches waits for an SRCU grace
 		// period (several ms): not on the way out of Release and Stop.
-		go l.names.close() // wakes watch
+		go l.names.Close() // wakes watch
 	}
 	return err
 }
@@ -186,7 +188,7 @@ func (l *fileLease) end() error {
 // not write to the ledger. It waits for inotify events when names is not
 // nil, and polls every interval otherwise or once the events stop being
 // trustworthy.
-func (l *fileLease) watch(names *pathWatch, every time.Duration) {
+func (l *fileLease) watch(names *pathwatch.Watch, every time.Duration) {
 	if names != nil {
 		var err error
 		for err == nil {
@@ -194,12 +196,12 @@ func (l *fileLease) watch(names *pathWatch, every time.Duration) {
 			if !l.recheck() {
 				return
 			}
-			err = names.wait()
+			err = names.Wait()
 		}
 		if !l.recheck() {
 			return // the term ended, which closed names
 		}
-		_ = names.close()
+		_ = names.Close()
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()

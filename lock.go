@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/solocron/solocron/internal/pathwatch"
 )
 
 // FileLockOptions configure a FileLock.
@@ -87,15 +89,15 @@ type FileLock struct {
 // next Campaign to adopt.
 type lockWait struct {
 	fl   *flock.Flock
-	slot watchSlot     // the descriptor reserved for the leader's watch (see watchSlot)
-	done chan struct{} // closed when Lock returned
+	slot pathwatch.Slot // the descriptor reserved for the leader's watch (see pathwatch.Slot)
+	done chan struct{}  // closed when Lock returned
 	err  error
 }
 
 // unlock lets a lock go that no Campaign leads on, with its reserved slot.
 func (w *lockWait) unlock() {
 	_ = w.fl.Unlock()
-	w.slot.release()
+	w.slot.Release()
 }
 
 // NewFileLock checks the lock path eagerly, creating its directory (0700)
@@ -335,7 +337,7 @@ func (f *FileLock) acquire(ctx context.Context) (*lockWait, error) {
 		return nil, err
 	}
 	if w.err != nil {
-		w.slot.release()
+		w.slot.Release()
 		if err := checkPathSafe(f.path); err != nil {
 			return nil, err
 		}
@@ -346,11 +348,11 @@ func (f *FileLock) acquire(ctx context.Context) (*lockWait, error) {
 
 // reserveSlot reserves a descriptor for the leader's watch, where the
 // leader will watch the lock file's name through events.
-func (f *FileLock) reserveSlot() watchSlot {
+func (f *FileLock) reserveSlot() pathwatch.Slot {
 	if !heldNameCanChange || f.pollOnly {
-		return noSlot
+		return pathwatch.NoSlot
 	}
-	return reserveWatchSlot()
+	return pathwatch.Reserve()
 }
 
 // lockInBackground blocks in flock until the lock is free. If no Campaign
@@ -366,7 +368,7 @@ func (f *FileLock) lockInBackground(w *lockWait) {
 		if err == nil {
 			w.unlock()
 		} else {
-			w.slot.release()
+			w.slot.Release()
 		}
 	}
 }
@@ -443,8 +445,8 @@ func (f *FileLock) lead(w *lockWait, c Candidate) (*fileLease, error) {
 	}
 	if heldNameCanChange {
 		if !f.pollOnly {
-			l.names, _ = newPathWatch(f.path, w.slot) // nil: poll instead
-			w.slot = noSlot
+			l.names, _ = pathwatch.New(f.path, w.slot) // nil: poll instead
+			w.slot = pathwatch.NoSlot
 		}
 		go l.watch(l.names, f.interval)
 	}

@@ -1,6 +1,6 @@
 //go:build linux
 
-package solocron
+package pathwatch
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"syscall"
 )
 
-// pathWatch tells the leader when the lock file's name may have been
+// Watch tells the leader when the lock file's name may have been
 // deleted, replaced or moved, through inotify: the lock file's directory
 // is watched for entries created, deleted or renamed (filtered by the
 // lock file's name) and for its own deletion or renaming, and every
@@ -24,7 +24,7 @@ import (
 // Before every ledger write the leader checks the name anyway, so such a
 // change can delay the cancellation of running jobs, never let a second
 // leader's tick be claimed.
-type pathWatch struct {
+type Watch struct {
 	file *os.File
 	dir  int    // the watch descriptor of the lock file's directory
 	name []byte // the lock file's base name
@@ -36,12 +36,12 @@ const (
 	inotifySelfEvents  = syscall.IN_DELETE_SELF | syscall.IN_MOVE_SELF
 )
 
-// errWatchIncomplete: a directory's watch was removed by the kernel
+// ErrIncomplete: a directory's watch was removed by the kernel
 // (IN_IGNORED: the directory was deleted or its file system unmounted),
 // so changes may go unseen from now on.
-var errWatchIncomplete = errors.New("inotify watch removed")
+var ErrIncomplete = errors.New("inotify watch removed")
 
-// watchSlot is a descriptor number reserved, before the lock file is
+// Slot is a descriptor number reserved, before the lock file is
 // opened, for the inotify instance the leader opens later. At process
 // exit Linux releases a process's files highest descriptor first (the
 // final fput of each runs as task work, the last queued first), and
@@ -50,49 +50,49 @@ var errWatchIncomplete = errors.New("inotify watch removed")
 // above the lock file would delay the lock's release, and so a standby's
 // takeover after the leader is killed, by that much. /dev/null holds the
 // number until the instance is moved onto it with dup3.
-type watchSlot int
+type Slot int
 
-const noSlot watchSlot = -1
+const NoSlot Slot = -1
 
-func reserveWatchSlot() watchSlot {
+func Reserve() Slot {
 	fd, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return noSlot // the watch will sit above the lock: slower takeover, nothing worse
+		return NoSlot // the watch will sit above the lock: slower takeover, nothing worse
 	}
-	return watchSlot(fd)
+	return Slot(fd)
 }
 
-func (s watchSlot) release() {
-	if s != noSlot {
+func (s Slot) Release() {
+	if s != NoSlot {
 		_ = syscall.Close(int(s))
 	}
 }
 
-// newPathWatch watches the name path, on the descriptor slot when one was
-// reserved (newPathWatch takes it over, and releases it on error). It fails when inotify cannot be
+// New watches the name path, on the descriptor slot when one was
+// reserved (New takes it over, and releases it on error). It fails when inotify cannot be
 // set up (the per-user instance limit, 128 by default, is reached; no
 // inotify in the kernel; a file system that does not support it); the
 // leader then polls.
-func newPathWatch(path string, slot watchSlot) (*pathWatch, error) {
+func New(path string, slot Slot) (*Watch, error) {
 	fd, err := syscall.InotifyInit1(syscall.IN_CLOEXEC | syscall.IN_NONBLOCK)
 	if err != nil {
-		slot.release()
+		slot.Release()
 		return nil, err
 	}
-	if slot != noSlot {
+	if slot != NoSlot {
 		if err := syscall.Dup3(fd, int(slot), syscall.O_CLOEXEC); err != nil {
-			slot.release()
+			slot.Release()
 		} else {
 			_ = syscall.Close(fd)
 			fd = int(slot)
 		}
 	}
 	// Non-blocking, so os.NewFile registers it with the poller.
-	w := &pathWatch{file: os.NewFile(uintptr(fd), "inotify"), name: []byte(filepath.Base(path)), buf: make([]byte, 4096)}
+	w := &Watch{file: os.NewFile(uintptr(fd), "inotify"), name: []byte(filepath.Base(path)), buf: make([]byte, 4096)}
 	dir := filepath.Dir(path)
 	w.dir, err = syscall.InotifyAddWatch(fd, dir, syscall.IN_ONLYDIR|inotifyEntryEvents|inotifySelfEvents)
 	if err != nil {
-		_ = w.close()
+		_ = w.Close()
 		return nil, err
 	}
 	// Renaming an ancestor moves the lock file's path away too. Best
@@ -104,9 +104,9 @@ func newPathWatch(path string, slot watchSlot) (*pathWatch, error) {
 }
 
 // wait blocks until an event may concern the lock file's name. It returns
-// errWatchIncomplete after such an event if the watch no longer sees
+// ErrIncomplete after such an event if the watch no longer sees
 // every change, and an error once closed.
-func (w *pathWatch) wait() error {
+func (w *Watch) Wait() error {
 	for {
 		n, err := w.file.Read(w.buf)
 		if err != nil {
@@ -119,7 +119,7 @@ func (w *pathWatch) wait() error {
 }
 
 // parse reads a batch of events; see inotify(7) for their layout.
-func (w *pathWatch) parse(b []byte) (relevant bool, err error) {
+func (w *Watch) parse(b []byte) (relevant bool, err error) {
 	const header = syscall.SizeofInotifyEvent
 	for len(b) >= header {
 		wd := int32(binary.NativeEndian.Uint32(b[0:4]))
@@ -134,7 +134,7 @@ func (w *pathWatch) parse(b []byte) (relevant bool, err error) {
 		case mask&syscall.IN_Q_OVERFLOW != 0, mask&inotifySelfEvents != 0, mask&syscall.IN_UNMOUNT != 0:
 			relevant = true
 		case mask&syscall.IN_IGNORED != 0:
-			relevant, err = true, errWatchIncomplete
+			relevant, err = true, ErrIncomplete
 		case mask&inotifyEntryEvents != 0 && int(wd) == w.dir && bytes.Equal(name, w.name):
 			relevant = true
 		}
@@ -142,4 +142,4 @@ func (w *pathWatch) parse(b []byte) (relevant bool, err error) {
 	return relevant, err
 }
 
-func (w *pathWatch) close() error { return w.file.Close() }
+func (w *Watch) Close() error { return w.file.Close() }

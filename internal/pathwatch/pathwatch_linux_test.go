@@ -1,4 +1,4 @@
-package solocron
+package pathwatch
 
 import (
 	"encoding/binary"
@@ -24,7 +24,7 @@ func inotifyEvent(wd int, mask uint32, name string) []byte {
 
 func TestPathWatchFiltersEvents(t *testing.T) {
 	const dir, ancestor = 1, 2
-	w := &pathWatch{dir: dir, name: []byte("app.lock")}
+	w := &Watch{dir: dir, name: []byte("app.lock")}
 	cases := []struct {
 		name     string
 		events   [][]byte
@@ -45,7 +45,7 @@ func TestPathWatchFiltersEvents(t *testing.T) {
 		{"ancestor renamed", [][]byte{inotifyEvent(ancestor, syscall.IN_MOVE_SELF, "")}, true, nil},
 		{"directory deleted", [][]byte{inotifyEvent(dir, syscall.IN_DELETE_SELF, "")}, true, nil},
 		{"queue overflow", [][]byte{inotifyEvent(-1, syscall.IN_Q_OVERFLOW, "")}, true, nil},
-		{"watch removed", [][]byte{inotifyEvent(ancestor, syscall.IN_IGNORED, "")}, true, errWatchIncomplete},
+		{"watch removed", [][]byte{inotifyEvent(ancestor, syscall.IN_IGNORED, "")}, true, ErrIncomplete},
 		{"relevant after others", [][]byte{
 			inotifyEvent(dir, syscall.IN_CREATE, "x"),
 			inotifyEvent(dir, syscall.IN_DELETE, "app.lock"),
