@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -54,6 +55,20 @@ func TestTablesOfTheFirstVersionKeepWorking(t *testing.T) {
 	}
 	if err := l.Reset(ctx, "job", oldTick.Add(time.Hour)); err != nil {
 		t.Fatalf("Reset: %v", err)
+	}
+}
+
+// Holder reads tables of the first version, which lack the identity
+// columns until a process of this version campaigns (a rolling upgrade, or
+// a monitoring check run first).
+func TestHolderReadsTablesOfTheFirstVersion(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	firstVersionTables(t, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := mustNew(t, o).Holder(ctx); err != nil && !errors.Is(err, solocron.ErrNoHolder) {
+		t.Fatalf("Holder on tables of the first version: %v", err)
 	}
 }
 

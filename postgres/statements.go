@@ -128,9 +128,11 @@ func newStatements(t tables) statements {
 
 		// holder shows the row only while its session holds the lock: a
 		// SIGKILLed leader's row keeps a deadline in the future.
-		// $2, $3 the key.
+		// $2, $3 the key. The identity columns are read through to_jsonb
+		// so that a table of an older version, which lacks them until a
+		// new process campaigns, still answers (with no identity).
 		holder: fmt.Sprintf(`SELECT r.host, r.pid, r.since, r.term,
-				coalesce(r.holder_app, ''), coalesce(r.holder_jobs, '') FROM %s r
+				coalesce(to_jsonb(r)->>'holder_app', ''), coalesce(to_jsonb(r)->>'holder_jobs', '') FROM %s r
 			WHERE r.app = $1 AND r.host IS NOT NULL AND r.deadline > now()
 			AND r.backend IN (%s)`, t.lease, advisoryHolder("$2", "$3")),
 
