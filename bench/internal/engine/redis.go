@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/solocron/solocron"
@@ -21,10 +22,22 @@ func RedisURL() string {
 // takeover and chaos scenarios last hours.
 const RedisTTL = time.Second
 
+// redisTTL is the TTL of one scenario's cluster. An idle standby tries the
+// lease about once per lease period, so its cost scales with 1/TTL: the
+// standby scenario measures it at the engine's default TTL, as deployed;
+// the scenarios that kill leaders use RedisTTL. shared starts with
+// "solobench-<scenario>-" (see memberArgs).
+func redisTTL(shared string) time.Duration {
+	if strings.HasPrefix(shared, "solobench-standby-") {
+		return redis.DefaultTTL
+	}
+	return RedisTTL
+}
+
 func init() {
 	builders["redis"] = builder{
 		build: func(opts *solocron.Options, shared string) (func(), error) {
-			e, err := redis.New(redis.Options{URL: RedisURL(), App: shared, TTL: RedisTTL})
+			e, err := redis.New(redis.Options{URL: RedisURL(), App: shared, TTL: redisTTL(shared)})
 			if err != nil {
 				return nil, err
 			}
