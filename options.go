@@ -56,6 +56,11 @@ type Options struct {
 	// MaxRetryInterval caps those pauses; 0 means 30s.
 	MaxRetryInterval time.Duration
 
+	// CheckInterval is how often every process, standbys too, asks the
+	// elector who leads, to keep Status.Health current and to notice a
+	// leader of another application; 0 means one minute.
+	CheckInterval time.Duration
+
 	// Clock is the source of the time ticks are computed from; nil means
 	// real time. Tests pass a solocrontest.Clock.
 	Clock Clock
@@ -76,6 +81,7 @@ const (
 	defaultMisfireGrace  = time.Hour
 	defaultRetryInterval = time.Second
 	defaultMaxRetry      = 30 * time.Second
+	defaultCheckEvery    = time.Minute
 )
 
 // normalize validates o and fills in its defaults.
@@ -87,6 +93,8 @@ func (o *Options) normalize() error {
 		return fmt.Errorf("solocron: negative Options.MisfireGrace %v", o.MisfireGrace)
 	case o.RetryInterval < 0:
 		return fmt.Errorf("solocron: negative Options.RetryInterval %v", o.RetryInterval)
+	case o.CheckInterval < 0:
+		return fmt.Errorf("solocron: negative Options.CheckInterval %v", o.CheckInterval)
 	case o.MaxRetryInterval < 0:
 		return fmt.Errorf("solocron: negative Options.MaxRetryInterval %v", o.MaxRetryInterval)
 	}
@@ -104,6 +112,9 @@ func (o *Options) normalize() error {
 	}
 	if o.RetryInterval == 0 {
 		o.RetryInterval = defaultRetryInterval
+	}
+	if o.CheckInterval == 0 {
+		o.CheckInterval = defaultCheckEvery
 	}
 	if o.MaxRetryInterval == 0 {
 		o.MaxRetryInterval = max(defaultMaxRetry, o.RetryInterval)

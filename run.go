@@ -22,6 +22,8 @@ type job struct {
 	ahead atomic.Int64 // a ledger claim far ahead of now (Unix µs; 0: none), see claimedAhead
 	// current is the run in progress, for reports of abandoned runs.
 	current atomic.Pointer[Run]
+	// removed: Remove was called; the term drops the job at its next tick.
+	removed atomic.Bool
 
 	mu       sync.Mutex
 	running  bool

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -63,6 +64,7 @@ type Scheduler struct {
 	parser    cron.Parser
 	report    *reporter
 	candidate Candidate
+	health    health
 
 	mu          sync.Mutex
 	state       lifecycle
@@ -154,7 +156,36 @@ func (s *Scheduler) Start() error {
 	s.endCampaign = end
 	s.report.log.Info("solocron: started", "pid", s.candidate.PID, "app", s.candidate.App, "jobs", len(s.jobs))
 	go s.contend(campaign)
-	go s.checkLeaderOnce(campaign)
+	go s.checkElector(campaign)
+	return nil
+}
+
+// StartContext is Start for programs that would rather fail at startup
+// than stand by in silence: it first asks the elector who leads, within
+// ctx, and returns the error (without starting) when the elector cannot
+// be reached (a database down, a wrong URL, a lock directory gone).
+func (s *Scheduler) StartContext(ctx context.Context) error {
+	if _, err := s.probe(ctx); err != nil && !errors.Is(err, ErrNoHolder) {
+		return fmt.Errorf("solocron: the elector cannot be reached (%s): %w", s.elector.String(), err)
+	}
+	return s.Start()
+}
+
+// Remove unregisters a job: no tick of it starts any more on this process;
+// a run in progress finishes. Every process should remove it (deploy the
+// change), or a leader that still has it runs it. Changing a job's spec
+// is removing it and adding it again; its ledger record is kept, so the
+// job added again under the same name goes on from its last tick.
+func (s *Scheduler) Remove(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j := s.jobs[name]
+	if j == nil {
+		return fmt.Errorf("%w: %q", ErrUnknownJob, name)
+	}
+	j.removed.Store(true)
+	delete(s.jobs, name)
+	s.order = slices.DeleteFunc(s.order, func(o *job) bool { return o == j })
 	return nil
 }
 
@@ -173,24 +204,45 @@ func (s *Scheduler) candidateNow() Candidate {
 }
 
 // leaderCheckDelay gives a new cluster's leader time to take office before
-// a standby compares itself with it.
+// a standby first compares itself with it.
 const leaderCheckDelay = 2 * time.Second
 
-// checkLeaderOnce compares this process with the leader a moment after
-// Start, so that a standby of another application (or with another set of
-// jobs) is logged even if nobody ever asks for Status.
-func (s *Scheduler) checkLeaderOnce(ctx context.Context) {
-	select {
-	case <-ctx.Done():
-		return
-	case <-time.After(leaderCheckDelay):
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if h, err := s.elector.Holder(ctx); err == nil {
-		s.noteMismatch(s.mismatch(h))
+// checkElector asks the elector who leads a moment after Start, then every
+// Options.CheckInterval: it keeps Health current on a standby that would
+// otherwise only wait, and logs a standby of another application (or with
+// another set of jobs) even if nobody asks for Status.
+func (s *Scheduler) checkElector(ctx context.Context) {
+	wait := leaderCheckDelay
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = s.opts.CheckInterval
+		s.probe(ctx)
 	}
 }
+
+// probe asks the elector who leads, noting the answer in Health.
+func (s *Scheduler) probe(ctx context.Context) (Holder, error) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	h, err := s.elector.Holder(ctx)
+	switch {
+	case err == nil:
+		s.health.ok(time.Now())
+		s.noteMismatch(s.mismatch(h))
+	case errors.Is(err, ErrNoHolder):
+		s.health.ok(time.Now())
+	case ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded):
+		s.health.failed(err, time.Now())
+	}
+	return h, err
+}
+
+// probeTimeout bounds one check of the elector.
+const probeTimeout = 5 * time.Second
 
 // mismatch describes how the leader h differs from this process, or "".
 func (s *Scheduler) mismatch(h Holder) string {
@@ -302,6 +354,7 @@ func (s *Scheduler) contend(campaign context.Context) {
 		c := s.candidateNow()
 		lease, err := s.elector.Campaign(campaign, c)
 		if err == nil {
+			s.health.ok(time.Now())
 			var o *office
 			if o, err = s.lead(campaign, lease, c); o != nil {
 				s.handoff <- o
@@ -315,6 +368,7 @@ func (s *Scheduler) contend(campaign context.Context) {
 			s.handoff <- nil
 			return
 		}
+		s.health.failed(err, time.Now())
 		pause := retry.next()
 		s.report.log.Error("solocron: cannot lead; retrying", "err", err, "retry_in", pause)
 		select {
@@ -333,7 +387,7 @@ func (s *Scheduler) contend(campaign context.Context) {
 // a leader never leads in silence on a ledger that cannot hold its claims.
 func (s *Scheduler) lead(campaign context.Context, lease Lease, c Candidate) (stopping *office, failed error) {
 	s.mu.Lock()
-	t := newTerm(lease, c, s.order, s.opts.Clock, s.report)
+	t := newTerm(lease, c, s.order, s.opts.Clock, s.report, &s.health)
 	s.current = t
 	s.mu.Unlock()
 
@@ -452,12 +506,12 @@ func (s *Scheduler) Status(ctx context.Context) Status {
 		c := t.candidate
 		st.Holder = Holder{PID: c.PID, Hostname: c.Hostname, Since: t.since, Term: t.lease.Term(), App: c.App, Jobs: c.Jobs}
 	} else {
-		st.Holder, st.HolderErr = s.elector.Holder(ctx)
+		st.Holder, st.HolderErr = s.probe(ctx)
 		if st.HolderErr == nil {
 			st.Mismatch = s.mismatch(st.Holder)
-			s.noteMismatch(st.Mismatch)
 		}
 	}
+	st.Health = s.health.get()
 	now := s.opts.Clock.Now()
 	for _, j := range jobs {
 		st.Jobs = append(st.Jobs, j.status(now))

@@ -34,7 +34,9 @@ type Status struct {
 	// or registered another set of jobs than this process: a shared lock
 	// or App name by mistake, or a rollout in progress.
 	Mismatch string
-	Jobs     []JobStatus
+	// Health says whether this process reaches its elector.
+	Health Health
+	Jobs   []JobStatus
 }
 
 // JobStatus describes one job. Run figures count the runs of this process

@@ -21,6 +21,12 @@ type holderJSON struct {
 	Jobs     string     `json:"jobs_digest,omitempty"`
 }
 
+type healthJSON struct {
+	ElectorErr string     `json:"elector_error,omitempty"`
+	ErrorSince *time.Time `json:"error_since,omitempty"`
+	LastOK     *time.Time `json:"last_ok,omitempty"`
+}
+
 type jobJSON struct {
 	Name           string     `json:"name"`
 	Spec           string     `json:"spec"`
@@ -44,8 +50,10 @@ func (s Status) MarshalJSON() ([]byte, error) {
 		Holder    *holderJSON `json:"holder,omitempty"`
 		HolderErr string      `json:"holder_error,omitempty"`
 		Mismatch  string      `json:"mismatch,omitempty"`
+		Health    healthJSON  `json:"health"`
 		Jobs      []JobStatus `json:"jobs"`
-	}{Role: s.Role, Elector: s.Elector, HolderErr: errText(s.HolderErr), Mismatch: s.Mismatch, Jobs: s.Jobs}
+	}{Role: s.Role, Elector: s.Elector, HolderErr: errText(s.HolderErr), Mismatch: s.Mismatch, Jobs: s.Jobs,
+		Health: healthJSON{ElectorErr: errText(s.Health.ElectorErr), ErrorSince: timeOrNil(s.Health.ErrorSince), LastOK: timeOrNil(s.Health.LastOK)}}
 	if h := s.Holder; h.Term != 0 {
 		out.Holder = &holderJSON{PID: h.PID, Hostname: h.Hostname, Since: timeOrNil(h.Since), Term: h.Term, App: h.App, Jobs: h.Jobs}
 	}

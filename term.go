@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -34,6 +35,7 @@ type term struct {
 	candidate Candidate // this process as it won the term
 	clock     Clock
 	report    *reporter
+	health    *health // the Scheduler's: a claim that worked is an answer
 	since     time.Time
 	stale     error // the lease's LedgerStale: the ledger's records are not trusted
 
@@ -52,9 +54,9 @@ type term struct {
 	batch    []*runContext
 }
 
-func newTerm(lease Lease, c Candidate, jobs []*job, clock Clock, report *reporter) *term {
+func newTerm(lease Lease, c Candidate, jobs []*job, clock Clock, report *reporter, h *health) *term {
 	t := &term{
-		lease: lease, candidate: c, clock: clock, report: report,
+		lease: lease, candidate: c, clock: clock, report: report, health: h,
 		since: clock.Now(), stale: lease.LedgerStale(),
 		inbox: newInbox(jobs), requests: make(chan func(context.Context)), ended: make(chan struct{}),
 		known: make(map[*job]bool),
@@ -125,7 +127,7 @@ func (t *term) admit(runs context.Context, now time.Time) error {
 	var fresh []*job
 	var names []string
 	for _, j := range t.inbox.take() {
-		if !t.known[j] {
+		if !t.known[j] && !j.removed.Load() {
 			t.known[j] = true
 			fresh = append(fresh, j)
 			names = append(names, j.Name)
@@ -207,6 +209,9 @@ func (t *term) fire(runs context.Context, now time.Time) error {
 	term := t.lease.Term()
 	for b := t.due.peek(); b != nil && !b.next.After(now); b = t.due.peek() {
 		t.due.pop()
+		if b.jobs = slices.DeleteFunc(b.jobs, func(j *job) bool { return j.removed.Load() }); len(b.jobs) == 0 {
+			continue
+		}
 		tick, next := b.next, b.sched.Next(b.next)
 		for !next.IsZero() && !next.After(now) {
 			// This leader fell behind (a long pause): run the latest tick only.
@@ -321,7 +326,13 @@ func (t *term) claim(runs context.Context, claims []Claim) (granted []bool, err 
 		if err == nil && len(granted) != len(claims) {
 			err = fmt.Errorf("solocron: the ledger answered %d claims with %d results", len(claims), len(granted))
 		}
+		if err == nil {
+			t.health.ok(time.Now())
+		}
 		if err == nil || errors.Is(err, ErrNotLeader) || attempt == claimAttempts {
+			if err != nil && !errors.Is(err, ErrNotLeader) {
+				t.health.failed(err, time.Now())
+			}
 			if err != nil {
 				t.report.log.Error("solocron: claiming ticks failed", "term", t.lease.Term(), "claims", len(claims), "err", err)
 			}
