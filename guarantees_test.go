@@ -184,31 +184,36 @@ func TestLeaderStepsDownWhenTheLedgerFails(t *testing.T) {
 func TestStaleLedgerIsNotTrustedForCatchUp(t *testing.T) {
 	t.Parallel()
 	store := solocrontest.NewStore()
+	clock := solocrontest.NewClock(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
 	var c ticks
 	var logs logBuffer
-	stop := func(s *Scheduler) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// each term runs ticks on the fake clock, then stops
+	term := func(o Options, ticks int) {
+		o.Elector, o.Clock = store.Elector(), clock
+		s := start(t, o, c.job("job", "* * * * * *"))
+		waitRole(t, s, Leader, 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
+		if err := clock.Walk(ctx, clock.Now().Add(time.Duration(ticks)*time.Second), time.Second, s); err != nil {
+			t.Fatal(err)
+		}
 		if err := s.Stop(ctx); err != nil {
 			t.Fatalf("Stop: %v", err)
 		}
 	}
-	recA := newRecorder()
-	a := start(t, Options{Elector: store.Elector(), Hooks: recA.hooks()}, c.job("job", "* * * * * *"))
-	recA.wait(t, "a run", 5*time.Second, func() bool { return len(recA.finished) >= 1 })
-	stop(a)
-	restore := store.BackupLedger() // as the term of a ended
-
-	recB := newRecorder()
-	b := start(t, Options{Elector: store.Elector(), Hooks: recB.hooks()}, c.job("job", "* * * * * *"))
-	recB.wait(t, "three runs", 6*time.Second, func() bool { return len(recB.finished) >= 3 })
-	stop(b)
-	restore() // the ledger as it was before b's term: b's ticks look unclaimed
-
-	start(t, Options{Elector: store.Elector(), Logger: logs.logger()}, c.job("job", "* * * * * *"))
-	logs.wait(t, 5*time.Second, "level=ERROR", "ledger is stale")
-	time.Sleep(1500 * time.Millisecond) // catch-up, if any, and a tick or two
+	term(Options{}, 2)
+	restore := store.BackupLedger() // as the first term ended
+	term(Options{}, 3)
+	restore() // the ledger as it was before the second term: its ticks look unclaimed
+	runs := c.count()
+	term(Options{Logger: logs.logger()}, 2)
+	if logs.count("level=ERROR", "ledger is stale") != 1 {
+		t.Fatalf("no ERROR about the stale ledger; log:\n%s", logs.String())
+	}
 	c.twice(t)
+	if c.count() != runs+2 {
+		t.Fatalf("the third term ran %d ticks, want its own 2 and no catch-up", c.count()-runs)
+	}
 }
 
 func TestFarAheadClaimIsReportedAndRepaired(t *testing.T) {
