@@ -44,7 +44,7 @@ func newTxTest(t *testing.T, o Options) *txTest {
 	return x
 }
 
-func newPool(t *testing.T, url string) *pgxpool.Pool {
+func newPool(t testing.TB, url string) *pgxpool.Pool {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), url)
 	if err != nil {
