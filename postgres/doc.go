@@ -94,6 +94,15 @@
 // 12s after its last renewal and is replaced about 15s after it. A
 // released lease is taken over at once.
 //
+// # Exactly-once effects
+//
+// A job whose effect is a write to this database gets it exactly once per
+// tick through Elector.TxJob: Elector.RunTx runs the job's work in a
+// transaction that, before it commits, locks the lease row of the run's
+// term (a takeover waits for the commit) and marks the tick completed in
+// the ledger; the job is AtLeastOnce, so a tick whose leader died before
+// the commit is run again, and one whose commit happened is not.
+//
 // # Operating notes
 //
 // The lock belongs to a session: connect directly, or through a pooler in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,6 +26,10 @@ type Elector struct {
 	key     int64 // advisory lock key
 	classid uint32
 	objid   uint32
+
+	// leading is the last term this Elector began: RunTx fences a run's
+	// transaction by it.
+	leading atomic.Pointer[lease]
 }
 
 // New returns an Elector. It parses the URL and checks the options but
@@ -128,6 +133,11 @@ func (e *Elector) campaign(ctx context.Context, c *pgx.Conn, cand solocron.Candi
 	if _, err := c.Exec(ctx, e.sql.sessionSettings); err != nil {
 		return nil, err
 	}
+	// Read before the wait, so as to cost the takeover nothing.
+	id, err := readIdentity(ctx, c, e.cfg)
+	if err != nil {
+		return nil, err
+	}
 	// Prepared now, so that the takeover after the wait is one round
 	// trip, and explicitly, because pgx drops a cached statement that
 	// failed: each lock_timeout would cost two more round trips.
@@ -147,7 +157,7 @@ func (e *Elector) campaign(ctx context.Context, c *pgx.Conn, cand solocron.Candi
 		}
 		if locked {
 			var l *lease
-			if l, err = e.take(ctx, c, cand, ttl); err == nil {
+			if l, err = e.take(ctx, c, cand, ttl, id); err == nil {
 				return l, nil
 			}
 		}
@@ -182,7 +192,7 @@ func (e *Elector) waitForLock(ctx context.Context, c *pgx.Conn, ttl int64) error
 }
 
 // take writes the lease row of a new term, as the holder of the lock.
-func (e *Elector) take(ctx context.Context, c *pgx.Conn, cand solocron.Candidate, ttl int64) (*lease, error) {
+func (e *Elector) take(ctx context.Context, c *pgx.Conn, cand solocron.Candidate, ttl int64, id identity) (*lease, error) {
 	start := time.Now()
 	var term int64
 	var prevTerm, marker *int64
@@ -194,7 +204,9 @@ func (e *Elector) take(ctx context.Context, c *pgx.Conn, cand solocron.Candidate
 	if err != nil {
 		return nil, err
 	}
-	return newLease(e, startSession(c), uint64(term), start, e.staleLedger(prevTerm, marker)), nil
+	l := newLease(e, startSession(c), uint64(term), start, e.staleLedger(prevTerm, marker), id)
+	e.leading.Store(l)
+	return l, nil
 }
 
 // pgCode is the SQLSTATE of a server error, or "".

@@ -20,7 +20,8 @@ type lease struct {
 	e     *Elector
 	s     *session
 	term  uint64
-	stale error // the ledger was older than the last term as this one began
+	stale error    // the ledger was older than the last term as this one began
+	id    identity // of the session's database
 
 	// unmarked: the ledger's term marker still names an earlier term
 	// (the ledger was stale); the first claim moves it to this one.
@@ -40,8 +41,8 @@ type lease struct {
 
 // newLease starts a term whose row was written by a statement sent at
 // start.
-func newLease(e *Elector, s *session, term uint64, start time.Time, stale error) *lease {
-	l := &lease{e: e, s: s, term: term, stale: stale, lost: make(chan struct{})}
+func newLease(e *Elector, s *session, term uint64, start time.Time, stale error, id identity) *lease {
+	l := &lease{e: e, s: s, term: term, stale: stale, id: id, lost: make(chan struct{})}
 	l.unmarked.Store(stale != nil)
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.valid = start.Add(e.opt.TTL - e.opt.Margin)

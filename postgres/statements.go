@@ -7,6 +7,7 @@ import "fmt"
 type statements struct {
 	sessionSettings, wait, lock, take, renew, release, holder string
 	records, claim, complete, reset                           string
+	finish                                                    string
 }
 
 // advisoryHolder selects the pid of the session holding the App's lock,
@@ -186,5 +187,25 @@ func newStatements(t tables) statements {
 			)
 			SELECT EXISTS (SELECT 1 FROM lease)`,
 			fenced, t.ledger, markerJob),
+
+		// finish ends a job's own transaction (RunTx) before its commit:
+		// it locks the lease row of the run's term, so that a takeover
+		// waits for the commit, and completes the run's tick if it is
+		// the job's last claimed tick and not completed yet. $3 the job
+		// (NULL for a manual run: fenced only), $4 the tick, $5 how long
+		// the server lets the transaction sit idle from here (ms, text).
+		// It returns whether the term is current and the tick was
+		// completed, and the record as it was.
+		finish: fmt.Sprintf(`WITH lease AS (%[1]s), done AS (
+				UPDATE %[2]s AS l SET completed = $4
+				WHERE l.app = $1 AND l.job = $3 AND l.claimed = $4 AND (l.completed IS NULL OR l.completed < $4)
+					AND EXISTS (SELECT 1 FROM lease)
+				RETURNING 1
+			)
+			SELECT EXISTS (SELECT 1 FROM lease), EXISTS (SELECT 1 FROM done),
+				(SELECT claimed FROM %[2]s WHERE app = $1 AND job = $3),
+				(SELECT completed FROM %[2]s WHERE app = $1 AND job = $3),
+				set_config('idle_in_transaction_session_timeout', $5, true)`,
+			fenced, t.ledger),
 	}
 }

@@ -49,6 +49,8 @@ func TestWorker(t *testing.T) {
 		counterWorker(t, e)
 	case "scheduler":
 		schedulerWorker(t, e)
+	case "exactly":
+		exactlyWorker(t, e)
 	default:
 		t.Fatalf("unknown worker role %q", role)
 	}

@@ -60,6 +60,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.standbyDur, "standby-dur", 10*time.Second, "standby: measured window")
 	fs.DurationVar(&cfg.chaos.Duration, "chaos-dur", 120*time.Second, "chaos: duration per engine")
 	fs.IntVar(&cfg.chaos.Members, "members", 8, "chaos: processes")
+	fs.BoolVar(&cfg.chaos.Tx, "tx", false, "chaos: the exactly-once variant on postgres: the job writes its effect in a RunTx; kills are also aimed right after the claim and right before and after the commit, and the leader is frozen past its lease")
 	fs.StringVar(&cfg.workDir, "workdir", "", "where lock files and chaos logs go; default a new temporary directory")
 	if err := fs.Parse(args[1:]); err != nil {
 		return cfg, err
@@ -90,6 +91,13 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("-members must be at least 2")
 	case cfg.chaos.Duration < 3*time.Second:
 		return cfg, errors.New("-chaos-dur must be at least 3s")
+	case cfg.chaos.Tx && !slices.Equal(cfg.scenarios, []string{"chaos"}):
+		return cfg, errors.New("-tx goes with the chaos scenario alone")
+	case cfg.chaos.Tx && *engines != "" && *engines != "postgres":
+		return cfg, errors.New("-tx runs on postgres only: give -engines postgres or none")
+	}
+	if cfg.chaos.Tx {
+		cfg.engines = []string{"postgres"}
 	}
 	return cfg, nil
 }

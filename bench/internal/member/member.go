@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/solocron/solocron"
@@ -29,6 +30,7 @@ func Child(args []string) error {
 	spec := fs.String("spec", "0 0 * * * *", "the job's spec (with a seconds field)")
 	logPath := fs.String("log", "", "append one line per run to this file (chaos)")
 	runAll := fs.Bool("runall", false, "run every tick missed while nobody led (MisfireRunAll)")
+	tx := fs.Bool("tx", false, "postgres: the job writes its effect in a RunTx (exactly-once variant); \"arm WINDOW\" on stdin pauses it")
 	measureFor := fs.Duration("measure", 0, "measure this process's CPU and wakeups for this long, then print them")
 	settle := fs.Duration("settle", time.Second, "wait this long after Start before measuring")
 	if err := fs.Parse(args); err != nil {
@@ -64,13 +66,21 @@ func Child(args []string) error {
 		return err
 	}
 	defer cleanup()
-	s, err = solocron.New(opts)
-	if err != nil {
-		return err
-	}
 	j := solocron.Job{Name: "bench", Spec: *spec, Run: run}
 	if *runAll {
 		j.Misfire = solocron.MisfireRunAll
+	}
+	arm := func(string) {}
+	if *tx {
+		var closeDB func()
+		if j, arm, closeDB, err = txJob(&opts, *shared, *spec); err != nil {
+			return err
+		}
+		defer closeDB()
+	}
+	s, err = solocron.New(opts)
+	if err != nil {
+		return err
 	}
 	if err := s.Add(j); err != nil {
 		return err
@@ -88,6 +98,9 @@ func Child(args []string) error {
 	for sc.Scan() {
 		if sc.Text() == "stop" {
 			break
+		}
+		if w, ok := strings.CutPrefix(sc.Text(), "arm "); ok {
+			arm(w)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

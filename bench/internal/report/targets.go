@@ -2,8 +2,10 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
+	"github.com/solocron/solocron/bench/internal/chaos"
 	"github.com/solocron/solocron/bench/internal/firing"
 	"github.com/solocron/solocron/bench/internal/member"
 	"github.com/solocron/solocron/bench/internal/takeover"
@@ -99,8 +101,15 @@ func (r *Report) Judge() {
 		}
 	}
 	for _, row := range r.Chaos {
-		add(fmt.Sprintf("chaos: %s, ticks run twice", row.Engine), float64(row.Twice), 0, "ticks", true)
-		add(fmt.Sprintf("chaos: %s, ticks lost", row.Engine), float64(row.Lost), 0, "ticks", perf)
+		name, exactly := row.Name(), row.Variant == chaos.Variant
+		add(fmt.Sprintf("chaos: %s, ticks run twice", name), float64(row.Twice), 0, "ticks", true)
+		// An at-most-once job may lose a tick by design; an exactly-once
+		// effect may not.
+		add(fmt.Sprintf("chaos: %s, ticks lost", name), float64(row.Lost), 0, "ticks", perf || exactly)
+		if exactly {
+			add(fmt.Sprintf("chaos: %s, counter minus effects", name), math.Abs(float64(row.Counter)-float64(row.Runs)), 0, "runs", true)
+			add(fmt.Sprintf("chaos: %s, aimed kills not followed by one effect from the right term", name), float64(row.AimedWrong), 0, "kills", true)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/solocron/solocron/bench/internal/chaos"
@@ -65,5 +66,23 @@ func TestSmokeEnforcesOnlyDuplicates(t *testing.T) {
 	failed := r.Failed()
 	if len(failed) != 1 || failed[0].Name != "chaos: file, ticks run twice" {
 		t.Fatalf("smoke Failed() = %+v, want only the chaos duplicate", failed)
+	}
+}
+
+// The exactly-once variant loses no tick by design: a lost one fails even
+// in smoke mode, as do a counter that differs from the effects and an
+// aimed kill whose tick was not done once.
+func TestExactlyOnceChaosEnforcesLostTicks(t *testing.T) {
+	r := &Report{Smoke: true, Chaos: []chaos.Row{{Engine: "postgres", Variant: chaos.Variant,
+		Counts: chaos.Counts{Runs: 10, Lost: 1}, Counter: 11, AimedWrong: 1}}}
+	r.Judge()
+	var failed []string
+	for _, tg := range r.Failed() {
+		failed = append(failed, tg.Name)
+	}
+	want := []string{"chaos: postgres tx, ticks lost", "chaos: postgres tx, counter minus effects",
+		"chaos: postgres tx, aimed kills not followed by one effect from the right term"}
+	if !slices.Equal(failed, want) {
+		t.Fatalf("smoke Failed() = %q, want %q", failed, want)
 	}
 }

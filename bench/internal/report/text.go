@@ -3,6 +3,9 @@ package report
 import (
 	"fmt"
 	"io"
+
+	"github.com/solocron/solocron/bench/internal/chaos"
+	"github.com/solocron/solocron/bench/internal/member"
 )
 
 // WriteText renders the report as Markdown tables.
@@ -56,19 +59,24 @@ func (r *Report) WriteText(out io.Writer) {
 		t.write(out)
 	}
 	if len(r.Chaos) > 0 {
-		fmt.Fprintln(out, "chaos: leader SIGKILLed every 1-3 s and restarted; one job every second (MisfireRunAll)")
-		fmt.Fprintln(out)
-		t := newTable("engine", "seconds", "kills", "runs", "ticks", "twice", "lost", "lost at a kill", "leader pids", "terms")
-		for _, c := range r.Chaos {
-			t.add(c.Engine, fmt.Sprintf("%.0f", c.Seconds), c.Kills, c.Runs, c.Ticks, c.Twice, c.Lost, c.LostAtKill, c.Leaders, c.Terms)
+		plain, exactly := r.chaosTables()
+		if len(plain.rows) > 0 {
+			fmt.Fprintln(out, "chaos: leader SIGKILLed every 1-3 s and restarted; one job every second (MisfireRunAll)")
+			fmt.Fprintln(out)
+			plain.write(out)
 		}
-		t.write(out)
+		if len(exactly.rows) > 0 {
+			fmt.Fprintln(out, "chaos, exactly-once effects: the job increments a counter and inserts its tick in one postgres RunTx (TxJob);")
+			fmt.Fprintln(out, "every 1-3 s the leader is SIGKILLed (at random, or paused right after the claim, before or after the commit) or frozen past its lease")
+			fmt.Fprintln(out)
+			exactly.write(out)
+		}
 		for _, c := range r.Chaos {
 			if c.Error != "" {
-				fmt.Fprintf(out, "chaos %s error: %s\n", c.Engine, c.Error)
+				fmt.Fprintf(out, "chaos %s error: %s\n", c.Name(), c.Error)
 			}
 			for _, e := range c.Examples {
-				fmt.Fprintf(out, "chaos %s: %s\n", c.Engine, e)
+				fmt.Fprintf(out, "chaos %s: %s\n", c.Name(), e)
 			}
 		}
 	}
@@ -94,4 +102,20 @@ func (r *Report) WriteText(out io.Writer) {
 	for _, e := range r.Errors {
 		fmt.Fprintf(out, "harness error: %s\n", e)
 	}
+}
+
+// chaosTables are the chaos rows of the plain variant and of the
+// exactly-once one.
+func (r *Report) chaosTables() (plain, exactly *table) {
+	plain = newTable("engine", "seconds", "kills", "runs", "ticks", "twice", "lost", "lost at a kill", "leader pids", "terms")
+	exactly = newTable("engine", "seconds", "kills", "claim", "commit", "committed", "freezes", "runs", "ticks", "twice", "lost", "counter", "aimed wrong", "terms")
+	for _, c := range r.Chaos {
+		if c.Variant == chaos.Variant {
+			exactly.add(c.Engine, fmt.Sprintf("%.0f", c.Seconds), c.Kills, c.Aimed[member.WindowClaim], c.Aimed[member.WindowCommit],
+				c.Aimed[member.WindowCommitted], c.Freezes, c.Runs, c.Ticks, c.Twice, c.Lost, c.Counter, c.AimedWrong, c.Terms)
+			continue
+		}
+		plain.add(c.Engine, fmt.Sprintf("%.0f", c.Seconds), c.Kills, c.Runs, c.Ticks, c.Twice, c.Lost, c.LostAtKill, c.Leaders, c.Terms)
+	}
+	return plain, exactly
 }
