@@ -5,13 +5,17 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 )
 
-// runChild serves HTTP until SIGINT or SIGTERM (forwarded by the parent),
-// then shuts down gracefully. Without a handler the signal would kill the
-// child mid-request.
+// parentCheck is how often a child looks whether its parent died.
+const parentCheck = 500 * time.Millisecond
+
+// runChild serves HTTP until SIGINT or SIGTERM (forwarded by the parent)
+// or until the parent dies, then shuts down gracefully. Without a handler
+// the signal would kill the child mid-request.
 func runChild(app *fiber.App, cfg config) int {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -19,6 +23,7 @@ func runChild(app *fiber.App, cfg config) int {
 		<-sigs
 		_ = app.ShutdownWithTimeout(stopTimeout)
 	}()
+	go watchParent(app)
 	fmt.Printf("child pid=%d serving on %s\n", os.Getpid(), cfg.addr)
 	if err := app.Listen(cfg.addr); err != nil {
 		fmt.Fprintf(os.Stderr, "child pid=%d: %v\n", os.Getpid(), err)
@@ -26,4 +31,19 @@ func runChild(app *fiber.App, cfg config) int {
 	}
 	fmt.Printf("child pid=%d stopped\n", os.Getpid())
 	return 0
+}
+
+// watchParent shuts the child down when its parent changes. Fiber's
+// children exit only when Getppid() == 1: orphans that go to a subreaper
+// (a systemd user manager, for one) would serve forever without it.
+func watchParent(app *fiber.App) {
+	parent := os.Getppid()
+	tick := time.NewTicker(parentCheck)
+	defer tick.Stop()
+	for range tick.C {
+		if os.Getppid() != parent {
+			_ = app.ShutdownWithTimeout(stopTimeout)
+			return
+		}
+	}
 }

@@ -8,9 +8,11 @@
 // Listen starts the children and returns as soon as one of them exits,
 // after SIGKILLing the others: it restarts nothing, so run the program
 // under a supervisor (systemd Restart=always). A child exits about 500 ms
-// after the parent dies (it polls Getppid() == 1). The parent installs no
-// signal handler, and its app.Shutdown() does not make its Listen return:
-// this program forwards SIGINT and SIGTERM to the children itself.
+// after the parent dies, as it polls Getppid() == 1, which never holds
+// when orphans go to a subreaper: this program's children watch for any
+// change of parent. The parent installs no signal handler, and its
+// app.Shutdown() does not make its Listen return: this program forwards
+// SIGINT and SIGTERM to the children itself.
 //
 //	go run . -addr 127.0.0.1:3000
 package main

@@ -17,7 +17,10 @@ import (
 	"time"
 )
 
-const children = 3 // GOMAXPROCS of the parent
+const (
+	children            = 3 // GOMAXPROCS of the parent
+	prSetChildSubreaper = 36
+)
 
 var (
 	childLine  = regexp.MustCompile(`(?m)^child pid=(\d+) serving`)
@@ -78,7 +81,12 @@ func TestPreforkTree(t *testing.T) {
 		t.Errorf("no child stopped gracefully after SIGTERM:\n%s", tr.output())
 	}
 
-	// 3. The parent is SIGKILLed: its children exit on their own.
+	// 3. The parent is SIGKILLed: its children exit on their own, also
+	// when they are orphaned to a subreaper (this test process from now
+	// on), where Fiber's own check (Getppid() == 1) never fires.
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
+		t.Fatalf("prctl(PR_SET_CHILD_SUBREAPER): %v", errno)
+	}
 	tr = start(3)
 	tr.waitRuns(t, 1)
 	if err := tr.cmd.Process.Kill(); err != nil {
