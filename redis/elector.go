@@ -42,6 +42,7 @@ func New(opt Options) (*Elector, error) {
 	if err != nil {
 		return nil, err
 	}
+	useLogger(opt.Logger)
 	e := &Elector{opt: opt, keys: newKeys(opt.Prefix, opt.App)}
 	if opt.Client != nil {
 		e.client, e.where = opt.Client, describeClient(opt.Client)

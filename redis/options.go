@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -75,6 +76,16 @@ type Options struct {
 	// ReplicaTimeout bounds each WAIT. Default RenewInterval/2, at most
 	// RenewInterval.
 	ReplicaTimeout time.Duration
+
+	// Logger receives go-redis's own log lines (a failed dial, a dropped
+	// connection) at WARN, which go-redis otherwise writes to stderr. The
+	// Elector itself logs nothing: its errors reach the Scheduler, which
+	// logs them through solocron.Options.Logger (pass the same one).
+	// go-redis has one logger per process, so the last New given a Logger
+	// receives the lines of every go-redis client in the process; until
+	// then they go to slog.Default(). To keep a go-redis logger of your
+	// own, call goredis.SetLogger after the first New.
+	Logger *slog.Logger
 }
 
 // withDefaults fills zero fields and validates the timing; the error names

@@ -80,8 +80,9 @@ func runChild(index string, cfg config) error {
 }
 
 // stopWhenOrphaned ends ctx when the parent dies: a child that outlived its
-// master would hold the port and contend for leadership forever. fasthttp's
-// prefork children watch their parent the same way.
+// master would hold the port and contend for leadership forever. Fiber's
+// prefork children watch for Getppid() == 1 instead, which misses orphans
+// taken by a subreaper; fasthttp's do not watch.
 func stopWhenOrphaned(ctx context.Context) context.Context {
 	ctx, cancel := context.WithCancel(ctx)
 	parent := os.Getppid()

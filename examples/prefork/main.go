@@ -1,10 +1,15 @@
-// Command prefork is a prefork server in the manner of fasthttp's and
-// Fiber's prefork mode: a parent process starts N children that all listen
-// on the same port with SO_REUSEPORT (the kernel spreads connections among
-// them) and restarts any child that dies. Every child creates the same
-// solocron Scheduler in main(), before serving; the file lock makes one of
-// them lead, so the job runs once per tick however many children there are,
-// also when the leader is killed.
+// Command prefork is a prefork server on the standard library: a parent
+// process starts N children that all listen on the same port with
+// SO_REUSEPORT (the kernel spreads connections among them) and restarts any
+// child that dies. Every child creates the same solocron Scheduler in
+// main(), before serving; the file lock makes one of them lead, so the job
+// runs once per tick however many children there are, also when the leader
+// is killed.
+//
+// Frameworks' prefork modes differ in the restarts: Fiber v2's parent
+// restarts no child (when one exits, it kills the others and its Listen
+// returns), and fasthttp's prefork restarts at most RecoverThreshold of
+// them in all. For Fiber, see examples/fiber and docs/frameworks.md.
 //
 // With -demo-kill the parent SIGKILLs the leading child once, to show a
 // standby taking over and the restarted child joining as a standby:
