@@ -49,7 +49,8 @@ type term struct {
 	dispatch *dispatcher
 	slab     runSlab   // serve's runContexts
 	starts   []pending // fire's batch, reused from tick to tick
-	decided  []Claim   // fire's skipped ticks, to record; likewise
+	skips    []skipped // fire's skipped ticks, to record; likewise
+	decided  []Claim   // their claims, likewise
 	claims   []Claim   // claimAndLaunch's, likewise
 	batch    []*runContext
 }
@@ -205,7 +206,7 @@ func (t *term) claimAndComplete(runs context.Context, claims []Claim) error {
 
 // fire runs every job due at or before now, a bucket of jobs at a time.
 func (t *term) fire(runs context.Context, now time.Time) error {
-	starts, decided := t.starts[:0], t.decided[:0]
+	starts, skips := t.starts[:0], t.skips[:0]
 	term := t.lease.Term()
 	for b := t.due.peek(); b != nil && !b.next.After(now); b = t.due.peek() {
 		t.due.pop()
@@ -226,24 +227,47 @@ func (t *term) fire(runs context.Context, now time.Time) error {
 			case j.reserve():
 				starts = append(starts, pending{j, r})
 			case j.Overlap == OverlapSkip:
-				t.skip(j, r, SkipOverlap)
-				decided = j.decide(decided, r)
+				skips = append(skips, skipped{j, r, SkipOverlap})
 			case !j.enqueue(r):
-				t.skip(j, r, SkipQueue)
-				decided = j.decide(decided, r)
+				skips = append(skips, skipped{j, r, SkipQueue})
 			}
 		}
 		t.due.move(b, next)
 	}
-	t.starts, t.decided = starts[:0], decided[:0]
+	t.starts, t.skips = starts[:0], skips[:0]
 	if err := t.claimAndLaunch(runs, starts); err != nil {
 		return err
 	}
-	if len(decided) > 0 {
-		// Recorded, so that no later leader runs a skipped tick as missed.
-		return t.claimAndComplete(runs, decided)
+	return t.recordSkips(runs, skips)
+}
+
+// skipped is a tick fire decided not to run.
+type skipped struct {
+	j   *job
+	r   Run
+	why SkipReason
+}
+
+// recordSkips records skipped ticks, so that no later leader runs them as
+// missed, and then reports them: a hook that sees a skip can rely on the
+// ledger holding it. AtLeastOnce jobs keep theirs unrecorded, owed.
+func (t *term) recordSkips(runs context.Context, skips []skipped) error {
+	if len(skips) == 0 {
+		return nil
 	}
-	return nil
+	decided := t.decided[:0]
+	for _, s := range skips {
+		decided = s.j.decide(decided, s.r)
+	}
+	t.decided = decided[:0]
+	var err error
+	if len(decided) > 0 {
+		err = t.claimAndComplete(runs, decided)
+	}
+	for _, s := range skips {
+		t.skip(s.j, s.r, s.why)
+	}
+	return err
 }
 
 // pending is a run whose job is reserved and whose tick is not claimed yet.
