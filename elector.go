@@ -24,6 +24,31 @@ type Elector interface {
 	// example "file /home/app/.cache/solocron/api.lock". It never holds a
 	// credential.
 	String() string
+
+	// The methods below work on any process, leader or not, and from a
+	// program that runs no Scheduler (the solocron command): they read
+	// the ledger and steer the jobs without a lease. They are not fenced;
+	// what they write is only ever read by the leader, which decides.
+
+	// Observe returns every record the ledger holds, with each job's
+	// Control. A job with control state but no record yet is present
+	// with a zero ledger part. The Scheduler calls it for Status and
+	// about once a Options.CheckInterval for the overdue check.
+	Observe(ctx context.Context) (map[string]Record, error)
+
+	// Control returns the jobs that have control state: paused, or with a
+	// run requested. The leader calls it about once a second, so it must
+	// cost little (a small read, or a check that nothing changed).
+	Control(ctx context.Context) (map[string]Control, error)
+
+	// SetPaused sets or clears the job's paused flag.
+	SetPaused(ctx context.Context, job string, paused bool) error
+
+	// RequestRun asks the leader for a run of the job: it sets the job's
+	// Control.Requested to the store's clock, or to 1µs past the previous
+	// request when that is later, so that every request is later than
+	// the one before.
+	RequestRun(ctx context.Context, job string) error
 }
 
 // Lease is one term of leadership. Its Ledger methods are fenced by the
@@ -77,9 +102,11 @@ type Ledger interface {
 	// but never run: an error can cost a tick, never run one twice.)
 	Claim(ctx context.Context, claims []Claim) ([]bool, error)
 
-	// Complete records that claimed ticks finished. A job's completed tick
-	// only moves forward.
-	Complete(ctx context.Context, done []Claim) error
+	// Complete records how claimed ticks ended, in one round trip. A
+	// job's Completed tick only moves forward; an Outcome that Ran also
+	// sets Finished, Duration and Error, unless the record already holds
+	// a later Finished tick.
+	Complete(ctx context.Context, done []Outcome) error
 
 	// Reset sets the job's claimed and completed ticks to tick, even when
 	// that moves them back: the repair of a record claimed far ahead of
@@ -110,8 +137,39 @@ type Holder struct {
 // Record is what the ledger holds for one job. Zero times mean never.
 type Record struct {
 	Claimed   time.Time // last tick claimed
-	Completed time.Time // last tick that finished
+	Completed time.Time // last tick decided: run to its end, or skipped
+
+	// The last run that finished: its tick, how long it took and its
+	// error's first line ("" when it succeeded).
+	Finished time.Time
+	Duration time.Duration
+	Error    string
+
+	// Control is the job's control state. Observe fills it; a lease's
+	// Records may leave it zero.
+	Control
 }
+
+// Control is how operators steer a job through the ledger.
+type Control struct {
+	Paused    bool      // the leader skips the job's ticks (SkipPaused)
+	Requested time.Time // the last run requested (RequestRun); zero when none
+}
+
+// Outcome says how a claimed tick ended.
+type Outcome struct {
+	Job  string
+	Tick time.Time
+	// Ran is false for a tick decided without a run (a skipped tick, a
+	// new job's first record): only Completed moves.
+	Ran      bool
+	Duration time.Duration
+	Error    string // the run's error: its first line, at most MaxErrorLen bytes; "" for success
+}
+
+// MaxErrorLen bounds Outcome.Error, so that a job that fails with a
+// megabyte of text cannot bloat the ledger.
+const MaxErrorLen = 200
 
 // Claim names one tick of one job. Ticks are stored to the microsecond.
 type Claim struct {

@@ -47,6 +47,7 @@ const (
 	SkipLate     SkipReason = "late"       // this leader fell behind (a pause) and coalesced ticks
 	SkipClaimed  SkipReason = "claimed"    // the ledger refused the claim: the tick was already claimed
 	SkipNoLeader SkipReason = "no-leader"  // the claim failed because leadership was lost
+	SkipPaused   SkipReason = "paused"     // the job is paused (Scheduler.Pause); logged at DEBUG only
 
 	// SkipLedgerAhead: the ledger holds a claim of this job far ahead of
 	// now (a corrupt record, or a leader whose clock stepped forward), so

@@ -114,7 +114,10 @@ type Run struct {
 	Job    string
 	Tick   time.Time // the scheduled time this run serves (the call time for RunNow)
 	Term   uint64    // the leader's fencing token: pass it to stores that check it
-	Manual bool      // started by RunNow
+	Manual bool      // started by RunNow or RequestRun, not by the schedule
+	// Requested: started by a request through the ledger (RequestRun, the
+	// solocron command); Tick is the request's time. Manual is set too.
+	Requested bool
 	Retry  bool      // an at-least-once rerun of a tick a previous leader left unfinished
 }
 
@@ -244,4 +247,15 @@ func validateEvery(s string) error {
 		return fmt.Errorf("@every interval %v must be a whole number of seconds, at least 1s", d)
 	}
 	return nil
+}
+
+// ledgerName is the ledger record the run is claimed and recorded in.
+func (r *Run) ledgerName() string {
+	switch {
+	case r.Requested:
+		return r.Job + requestSuffix
+	case r.Manual:
+		return r.Job + manualSuffix
+	}
+	return r.Job
 }

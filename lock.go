@@ -572,3 +572,20 @@ func checkFileSafe(path string, fi fs.FileInfo) error {
 	}
 	return checkOwner(path, fi)
 }
+
+// errControlPending stands for the file lock's control file, not written yet.
+var errControlPending = errors.New("solocron: not implemented yet for the file lock")
+
+func (f *FileLock) Observe(ctx context.Context) (map[string]Record, error) {
+	return nil, errControlPending
+}
+
+func (f *FileLock) Control(ctx context.Context) (map[string]Control, error) {
+	return nil, errControlPending
+}
+
+func (f *FileLock) SetPaused(ctx context.Context, job string, paused bool) error {
+	return errControlPending
+}
+
+func (f *FileLock) RequestRun(ctx context.Context, job string) error { return errControlPending }

@@ -74,7 +74,7 @@ func (l *fileLease) Claim(ctx context.Context, claims []Claim) ([]bool, error) {
 }
 
 // Complete records finished ticks; see Ledger.Complete.
-func (l *fileLease) Complete(ctx context.Context, done []Claim) error {
+func (l *fileLease) Complete(ctx context.Context, done []Outcome) error {
 	if err := l.enter(ctx); err != nil {
 		return err
 	}

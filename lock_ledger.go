@@ -498,9 +498,11 @@ func (g *fileLedger) claim(claims []Claim) ([]bool, error) {
 }
 
 // complete moves completed ticks forward and records them in one write.
-func (g *fileLedger) complete(done []Claim) error {
-	if err := checkJobNames(done); err != nil {
-		return err
+func (g *fileLedger) complete(done []Outcome) error {
+	for _, o := range done {
+		if err := checkJobNames([]Claim{{Job: o.Job}}); err != nil {
+			return err
+		}
 	}
 	g.buf, g.undo = g.buf[:0], g.undo[:0]
 	for _, c := range done {

@@ -141,7 +141,7 @@ func TestFileLedgerJobNames(t *testing.T) {
 		claims = append(claims, Claim{Job: n, Tick: ledgerTick.Add(time.Duration(i) * time.Microsecond)})
 	}
 	mustClaim(t, l, claims...)
-	if err := l.Complete(context.Background(), claims[:2]); err != nil {
+	if err := l.Complete(context.Background(), decided(claims[:2]...)); err != nil {
 		t.Fatal(err)
 	}
 	// A name whose record could not be read back is refused.
@@ -188,7 +188,7 @@ func TestFileLedgerCompaction(t *testing.T) {
 					t.Fatalf("term %d round %d: claim %d refused", term, round, i)
 				}
 			}
-			if err := l.Complete(context.Background(), batch[:jobs/2]); err != nil {
+			if err := l.Complete(context.Background(), decided(batch[:jobs/2]...)); err != nil {
 				t.Fatal(err)
 			}
 			data, _ := os.ReadFile(f.ledgerPath)
@@ -390,7 +390,7 @@ func TestFileLedgerResetSurvivesReplayAndCompaction(t *testing.T) {
 	l := leadLedger(t, f)
 	ahead := ledgerTick.Add(100 * 24 * time.Hour)
 	mustClaim(t, l, Claim{Job: "a", Tick: ahead}, Claim{Job: "b", Tick: ahead})
-	if err := l.Complete(context.Background(), []Claim{{Job: "a", Tick: ahead}}); err != nil {
+	if err := l.Complete(context.Background(), decided(Claim{Job: "a", Tick: ahead})); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Reset(context.Background(), "a", ledgerTick); err != nil {
@@ -541,4 +541,13 @@ func TestFileLedgerReplayStreams(t *testing.T) {
 	if g.size != written || len(g.jobs) != jobs || g.jobs["job-0999"].claimed != last {
 		t.Fatalf("replay read %d of %d bytes, %d jobs, job-0999 %+v", g.size, written, len(g.jobs), *g.jobs["job-0999"])
 	}
+}
+
+// decided is the outcomes of claims decided without a run.
+func decided(claims ...Claim) []Outcome {
+	out := make([]Outcome, len(claims))
+	for i, c := range claims {
+		out[i] = Outcome{Job: c.Job, Tick: c.Tick}
+	}
+	return out
 }

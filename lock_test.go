@@ -460,7 +460,7 @@ func checkFenced(t *testing.T, l solocron.Lease) {
 	if _, err := l.Claim(ctx, []solocron.Claim{{Job: "job", Tick: fileTick.Add(time.Hour)}}); !errors.Is(err, solocron.ErrNotLeader) {
 		t.Errorf("Claim after loss: %v, want ErrNotLeader", err)
 	}
-	if err := l.Complete(ctx, []solocron.Claim{{Job: "job", Tick: fileTick}}); !errors.Is(err, solocron.ErrNotLeader) {
+	if err := l.Complete(ctx, []solocron.Outcome{{Job: "job", Tick: fileTick}}); !errors.Is(err, solocron.ErrNotLeader) {
 		t.Errorf("Complete after loss: %v, want ErrNotLeader", err)
 	}
 	if _, err := l.Records(ctx, []string{"job"}); !errors.Is(err, solocron.ErrNotLeader) {

@@ -68,8 +68,11 @@ func (r *reporter) finished(run *Run, d time.Duration, err error) {
 
 func (r *reporter) skipped(run Run, why SkipReason) {
 	level := slog.LevelWarn
-	if why == SkipLedgerAhead {
+	switch why {
+	case SkipLedgerAhead:
 		level = slog.LevelError
+	case SkipPaused: // an operator's choice, logged once when it was made
+		level = slog.LevelDebug
 	}
 	r.log.Log(context.Background(), level, "solocron: tick skipped", "job", run.Job, "tick", run.Tick, "reason", string(why))
 	call(r, r.hooks.OnJobSkip, JobEvent{Run: run, Reason: why})

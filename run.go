@@ -24,6 +24,9 @@ type job struct {
 	current atomic.Pointer[Run]
 	// removed: Remove was called; the term drops the job at its next tick.
 	removed atomic.Bool
+	// paused: the ledger's control state pauses the job, as the leader
+	// last read it.
+	paused atomic.Bool
 
 	mu       sync.Mutex
 	running  bool

@@ -324,6 +324,7 @@ func (s *Scheduler) resign(ctx context.Context, o *office) error {
 		cancel()
 	}
 	o.cancelRuns()
+	s.flushOutcomes(t)
 	s.release(t.lease)
 	s.mu.Lock()
 	s.current = nil
@@ -332,6 +333,14 @@ func (s *Scheduler) resign(ctx context.Context, o *office) error {
 		s.report.ended(LeadershipEvent{Term: t.lease.Term(), Elector: s.elector.String(), At: time.Now()}, true, nil)
 	}
 	return err
+}
+
+// flushOutcomes writes the outcomes of the term's last runs before it is
+// released (the next leader reads them), bounded like the release.
+func (s *Scheduler) flushOutcomes(t *term) {
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	t.flushOutcomes(ctx, nil)
 }
 
 // release gives leadership up, bounded even past Stop's deadline: a
@@ -387,7 +396,7 @@ func (s *Scheduler) contend(campaign context.Context) {
 // a leader never leads in silence on a ledger that cannot hold its claims.
 func (s *Scheduler) lead(campaign context.Context, lease Lease, c Candidate) (stopping *office, failed error) {
 	s.mu.Lock()
-	t := newTerm(lease, c, s.order, s.opts.Clock, s.report, &s.health)
+	t := newTerm(lease, c, s.order, s.opts.Clock, s.report, &s.health, s.elector)
 	s.current = t
 	s.mu.Unlock()
 
@@ -403,6 +412,7 @@ func (s *Scheduler) lead(campaign context.Context, lease Lease, c Candidate) (st
 		}
 	}()
 	o := &office{t: t, cancelRuns: cancelRuns}
+	go t.recordOutcomes(runs)
 	endErr := t.serve(campaign, runs, func() {
 		// Leading is announced once the ledger is read and ticks can be
 		// claimed, not when the lock is taken.

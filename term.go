@@ -14,6 +14,8 @@ const (
 	// manual run never moves the job's schedule in the ledger. Job names
 	// cannot hold control characters, so it cannot collide with one.
 	manualSuffix = "\x1fmanual"
+	// requestSuffix likewise keys the claims of requested runs (RequestRun).
+	requestSuffix = "\x1frequest"
 	// claimAttempts and claimBackoff retry a ledger that failed briefly
 	// (not one that says this process no longer leads).
 	claimAttempts = 3
@@ -42,6 +44,14 @@ type term struct {
 	inbox    *inbox                     // jobs added while leading
 	requests chan func(context.Context) // RunNow and ResetJob, run by serve
 	ended    chan struct{}              // closed when serve returns
+	outcomes *outcomes                  // how runs ended, for the ledger
+
+	// The jobs' control state (term_control.go), owned by serve.
+	control   controller
+	steerSoon chan struct{}      // a token asks serve to read it now
+	byName    map[string]*job    // the known jobs by name
+	paused    map[*job]bool      // the paused ones
+	requested map[*job]time.Time // the last requested run handled
 
 	ledgerMu sync.Mutex // one ledger call at a time
 	due      due
@@ -55,11 +65,14 @@ type term struct {
 	batch    []*runContext
 }
 
-func newTerm(lease Lease, c Candidate, jobs []*job, clock Clock, report *reporter, h *health) *term {
+func newTerm(lease Lease, c Candidate, jobs []*job, clock Clock, report *reporter, h *health, ctl controller) *term {
 	t := &term{
 		lease: lease, candidate: c, clock: clock, report: report, health: h,
 		since: clock.Now(), stale: lease.LedgerStale(),
 		inbox: newInbox(jobs), requests: make(chan func(context.Context)), ended: make(chan struct{}),
+		outcomes: newOutcomes(),
+		control:  ctl, steerSoon: make(chan struct{}, 1),
+		byName: make(map[string]*job), paused: make(map[*job]bool), requested: make(map[*job]time.Time),
 		known: make(map[*job]bool),
 	}
 	t.dispatch = newDispatcher(t.run)
@@ -90,6 +103,8 @@ func (t *term) serve(stop, runs context.Context, ready func()) error {
 			timer.Stop()
 		}
 	}()
+	poll := time.NewTicker(controlInterval)
+	defer poll.Stop()
 	for {
 		var fired <-chan time.Time
 		switch b := t.due.peek(); {
@@ -111,6 +126,10 @@ func (t *term) serve(stop, runs context.Context, ready func()) error {
 			err = t.admit(runs, t.clock.Now())
 		case req := <-t.requests:
 			req(runs)
+		case <-poll.C:
+			err = t.steer(runs)
+		case <-t.steerSoon:
+			err = t.steer(runs)
 		case <-t.lease.Lost():
 			return t.lease.Err()
 		case <-stop.Done():
@@ -123,72 +142,113 @@ func (t *term) serve(stop, runs context.Context, ready func()) error {
 }
 
 // admit schedules the jobs this term does not know yet: it reads their
-// ledger records and starts what the misfire policies owe.
+// ledger records and control state and starts what the misfire policies
+// owe.
 func (t *term) admit(runs context.Context, now time.Time) error {
 	var fresh []*job
-	var names []string
 	for _, j := range t.inbox.take() {
 		if !t.known[j] && !j.removed.Load() {
 			t.known[j] = true
+			t.byName[j.Name] = j
 			fresh = append(fresh, j)
-			names = append(names, j.Name)
 		}
 	}
 	if len(fresh) == 0 {
 		return nil
 	}
+	ctl, err := t.readControl(runs)
+	if err != nil {
+		return fmt.Errorf("reading the jobs' control state: %w", err)
+	}
+	for _, j := range fresh {
+		t.setPaused(j, ctl[j.Name].Paused)
+	}
 	var recs map[string]Record
 	if t.stale == nil {
-		err := t.withLedger(runs, func(ctx context.Context) (err error) {
-			recs, err = t.lease.Records(ctx, names)
+		if recs, err = t.records(runs, fresh); err != nil {
 			return err
-		})
-		if err != nil {
-			return fmt.Errorf("reading the ledger: %w", err)
 		}
 	}
+	return t.plan(runs, now, fresh, recs, true)
+}
 
+// resume plans what jobs resumed after a pause owe, by their misfire
+// policy, as for the jobs of a new term; they are scheduled already.
+func (t *term) resume(runs context.Context, now time.Time, resumed []*job) error {
+	recs, err := t.records(runs, resumed)
+	if err != nil {
+		return err
+	}
+	return t.plan(runs, now, resumed, recs, false)
+}
+
+// records reads the jobs' ledger records.
+func (t *term) records(runs context.Context, jobs []*job) (recs map[string]Record, err error) {
+	names := make([]string, len(jobs))
+	for i, j := range jobs {
+		names[i] = j.Name
+	}
+	err = t.withLedger(runs, func(ctx context.Context) (err error) {
+		recs, err = t.lease.Records(ctx, names)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the ledger: %w", err)
+	}
+	return recs, nil
+}
+
+// plan starts what the jobs' misfire policies owe, given their records,
+// and records what they decided not to run, so that the ledger shows
+// each job up to date (the overdue check reads it). With schedule, the
+// jobs are added to the schedule too.
+func (t *term) plan(runs context.Context, now time.Time, jobs []*job, recs map[string]Record, schedule bool) error {
 	base := now.Truncate(time.Microsecond)
-	var baselines []Claim
+	var decided []Claim
 	var starts []pending
-	for _, j := range fresh {
+	for _, j := range jobs {
 		rec, ok := recs[j.Name]
-		if ok && claimedAhead(j.sched, rec.Claimed, now) {
+		next := j.sched.Next(now)
+		switch {
+		case ok && claimedAhead(j.sched, rec.Claimed, now):
 			// Every tick up to that claim would be refused: schedule the
 			// job from now, so that each refusal is reported, not silent.
 			j.setAhead(rec.Claimed)
 			t.report.log.Error("solocron: the ledger holds a claim of this job far ahead of now, so its ticks are refused until then; "+
 				"check the clock of the host that led, and repair with Scheduler.ResetJob", "job", j.Name, "claimed", rec.Claimed)
-			t.due.add(j, j.sched.Next(now))
-			continue
-		}
-		if !ok {
+		case !ok:
 			// A job new to the ledger owes nothing before now; the baseline
 			// claim makes sure a leader that dies before the job's first
 			// tick does not leave its successor without a record.
-			baselines = append(baselines, Claim{Job: j.Name, Tick: base})
-			t.due.add(j, j.sched.Next(now))
-			continue
-		}
-		plan := planCatchUp(j, rec.Claimed, rec.Completed, now)
-		t.due.add(j, plan.next)
-		for _, r := range plan.skipped {
-			t.skip(j, r, SkipMisfire)
-		}
-		if len(plan.runs) == 0 {
-			continue
-		}
-		if !j.reserve() {
-			for _, r := range plan.runs {
-				t.skip(j, r, SkipOverlap)
+			decided = append(decided, Claim{Job: j.Name, Tick: base})
+		case j.paused.Load():
+			// A paused job's record stays as it is: what it owes is
+			// decided when it is resumed.
+		default:
+			plan := planCatchUp(j, rec.Claimed, rec.Completed, now)
+			next = plan.next
+			for _, r := range plan.skipped {
+				t.skip(j, r, SkipMisfire)
 			}
-			continue
+			switch {
+			case len(plan.runs) == 0 && len(plan.skipped) > 0:
+				decided = append(decided, Claim{Job: j.Name, Tick: plan.skipped[len(plan.skipped)-1].Tick})
+			case len(plan.runs) == 0:
+			case !j.reserve():
+				for _, r := range plan.runs {
+					t.skip(j, r, SkipOverlap)
+				}
+			default:
+				starts = append(starts, pending{j, plan.runs[0]})
+				j.queueCatchUp(plan.runs[1:])
+			}
 		}
-		starts = append(starts, pending{j, plan.runs[0]})
-		j.queueCatchUp(plan.runs[1:])
+		if schedule {
+			t.due.add(j, next)
+		}
 	}
-	if len(baselines) > 0 {
-		if err := t.claimAndComplete(runs, baselines); err != nil {
+	if len(decided) > 0 {
+		if err := t.claimAndComplete(runs, decided); err != nil {
 			return err
 		}
 	}
@@ -201,7 +261,11 @@ func (t *term) claimAndComplete(runs context.Context, claims []Claim) error {
 	if _, err := t.claim(runs, claims); err != nil {
 		return err
 	}
-	return t.withLedger(runs, func(ctx context.Context) error { return t.lease.Complete(ctx, claims) })
+	done := make([]Outcome, len(claims))
+	for i, c := range claims {
+		done[i] = Outcome{Job: c.Job, Tick: c.Tick}
+	}
+	return t.withLedger(runs, func(ctx context.Context) error { return t.lease.Complete(ctx, done) })
 }
 
 // fire runs every job due at or before now, a bucket of jobs at a time.
@@ -224,6 +288,8 @@ func (t *term) fire(runs context.Context, now time.Time) error {
 		for _, j := range b.jobs {
 			r := Run{Job: j.Name, Tick: tick, Term: term}
 			switch {
+			case j.paused.Load():
+				skips = append(skips, skipped{j, r, SkipPaused})
 			case j.reserve():
 				starts = append(starts, pending{j, r})
 			case j.Overlap == OverlapSkip:
@@ -257,7 +323,9 @@ func (t *term) recordSkips(runs context.Context, skips []skipped) error {
 	}
 	decided := t.decided[:0]
 	for _, s := range skips {
-		decided = s.j.decide(decided, s.r)
+		if s.why != SkipPaused { // a paused job's ticks are decided when it is resumed
+			decided = s.j.decide(decided, s.r)
+		}
 	}
 	t.decided = decided[:0]
 	var err error

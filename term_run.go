@@ -30,8 +30,9 @@ func (t *term) run(rc *runContext) {
 		}
 		// The figures first: hooks and RunNow's caller may read Status.
 		next, more := j.finished(rc.run.Tick, d, err)
-		if err != nil || j.AtLeastOnce || !t.report.quiet() {
-			t.reportEnd(rc, d, err)
+		t.recordOutcome(rc, d, err)
+		if err != nil || !t.report.quiet() {
+			t.report.finished(&rc.run, d, err)
 		}
 		if rc.result != nil {
 			rc.result <- err
@@ -44,19 +45,15 @@ func (t *term) run(rc *runContext) {
 	}
 }
 
-// reportEnd records an at-least-once job's completion and reports the
-// run's end.
-func (t *term) reportEnd(rc *runContext, d time.Duration, err error) {
-	r := &rc.run
-	if rc.j.AtLeastOnce && !r.Manual && rc.Context.Err() == nil {
-		// A run cut short by lost leadership or Stop's deadline stays
-		// unfinished in the ledger, so the next leader runs it again.
-		done := []Claim{{Job: r.Job, Tick: r.Tick}}
-		if cerr := t.withLedger(rc.Context, func(ctx context.Context) error { return t.lease.Complete(ctx, done) }); cerr != nil {
-			t.report.log.Warn("solocron: recording completion failed", "job", r.Job, "tick", r.Tick, "err", cerr)
-		}
+// recordOutcome queues the run's outcome for the ledger. A run cut short
+// by lost leadership or Stop's deadline is not recorded: an at-least-once
+// job's tick then stays unfinished, so the next leader runs it again.
+func (t *term) recordOutcome(rc *runContext, d time.Duration, err error) {
+	if rc.Context.Err() != nil {
+		return
 	}
-	t.report.finished(r, d, err)
+	r := &rc.run
+	t.outcomes.add(Outcome{Job: r.ledgerName(), Tick: r.Tick, Ran: true, Duration: d, Error: outcomeError(err)})
 }
 
 // launchQueued starts the job's queued ticks, if any (from the serve

@@ -35,6 +35,10 @@ func Run(t *testing.T, newElector func(t *testing.T) NewElector) {
 	t.Run("ResetMovesARecordBack", func(t *testing.T) { resetMovesBack(t, newElector(t)) })
 	t.Run("HolderShowsIdentity", func(t *testing.T) { holderShowsIdentity(t, newElector(t)) })
 	t.Run("FreshLedgerIsNotStale", func(t *testing.T) { freshLedgerIsNotStale(t, newElector(t)) })
+	t.Run("OutcomesAreRecorded", func(t *testing.T) { outcomesAreRecorded(t, newElector(t)) })
+	t.Run("ObserveFromAnyProcess", func(t *testing.T) { observeFromAnyProcess(t, newElector(t)) })
+	t.Run("PauseFromAnyProcess", func(t *testing.T) { pauseFromAnyProcess(t, newElector(t)) })
+	t.Run("RequestsOnlyGrow", func(t *testing.T) { requestsOnlyGrow(t, newElector(t)) })
 }
 
 // Store gives the state checks (RunState) the means to break the
@@ -228,7 +232,7 @@ func claimOnlyMovesForward(t *testing.T, newElector NewElector) {
 		t.Fatal("an earlier tick was claimed after a later one")
 	}
 	// A claimed tick that completed cannot be retried either.
-	if err := l.Complete(context.Background(), []solocron.Claim{{Job: "job", Tick: t1}}); err != nil {
+	if err := l.Complete(context.Background(), []solocron.Outcome{{Job: "job", Tick: t1}}); err != nil {
 		t.Fatalf("Complete: %v", err)
 	}
 	if ok := claim(t, l, solocron.Claim{Job: "job", Tick: t1, Retry: true}); ok[0] {
@@ -246,7 +250,7 @@ func claimOnlyMovesForward(t *testing.T, newElector NewElector) {
 		t.Fatal("Records invented a record for a job never claimed")
 	}
 	// Completion never moves back.
-	if err := l.Complete(context.Background(), []solocron.Claim{{Job: "job", Tick: t1.Add(-time.Hour)}}); err != nil {
+	if err := l.Complete(context.Background(), []solocron.Outcome{{Job: "job", Tick: t1.Add(-time.Hour)}}); err != nil {
 		t.Fatalf("Complete: %v", err)
 	}
 	if r := records(t, l, "job"); !r["job"].Completed.Equal(t1) {
@@ -300,9 +304,9 @@ func batchClaims(t *testing.T, newElector NewElector) {
 	if r := records(t, l, "twice"); !r["twice"].Claimed.Equal(tick.Add(time.Second)) {
 		t.Fatalf("after two claims in a batch, claimed = %v, want the later tick", r["twice"].Claimed)
 	}
-	done := make([]solocron.Claim, 0, n)
+	done := make([]solocron.Outcome, 0, n)
 	for i := 1; i < n; i++ {
-		done = append(done, batch[i])
+		done = append(done, solocron.Outcome{Job: batch[i].Job, Tick: batch[i].Tick})
 	}
 	if err := l.Complete(context.Background(), done); err != nil {
 		t.Fatalf("Complete of a batch: %v", err)
@@ -320,7 +324,7 @@ func ledgerOutlivesTerm(t *testing.T, newElector NewElector) {
 	a, b := newElector(t), newElector(t)
 	la := campaign(t, a, 1)
 	claim(t, la, solocron.Claim{Job: "job", Tick: tick}, solocron.Claim{Job: "done", Tick: tick})
-	if err := la.Complete(context.Background(), []solocron.Claim{{Job: "done", Tick: tick}}); err != nil {
+	if err := la.Complete(context.Background(), []solocron.Outcome{{Job: "done", Tick: tick}}); err != nil {
 		t.Fatalf("Complete: %v", err)
 	}
 	release(t, la)
@@ -347,7 +351,7 @@ func oldTermIsFenced(t *testing.T, newElector NewElector) {
 	if !errors.Is(err, solocron.ErrNotLeader) {
 		t.Fatalf("Claim on a released lease: got %v, want ErrNotLeader", err)
 	}
-	if err := la.Complete(context.Background(), []solocron.Claim{{Job: "job", Tick: tick}}); !errors.Is(err, solocron.ErrNotLeader) {
+	if err := la.Complete(context.Background(), []solocron.Outcome{{Job: "job", Tick: tick}}); !errors.Is(err, solocron.ErrNotLeader) {
 		t.Fatalf("Complete on a released lease: got %v, want ErrNotLeader", err)
 	}
 	if ok := claim(t, lb, solocron.Claim{Job: "job", Tick: tick.Add(time.Minute)}); !ok[0] {

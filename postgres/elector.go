@@ -248,3 +248,20 @@ func (e *Elector) Holder(ctx context.Context) (solocron.Holder, error) {
 	h.Since, h.Term = h.Since.UTC(), uint64(term)
 	return h, nil
 }
+
+// errControlPending stands for the control state, not written yet.
+var errControlPending = errors.New("not implemented yet")
+
+func (e *Elector) Observe(ctx context.Context) (map[string]solocron.Record, error) {
+	return nil, errControlPending
+}
+
+func (e *Elector) Control(ctx context.Context) (map[string]solocron.Control, error) {
+	return nil, errControlPending
+}
+
+func (e *Elector) SetPaused(ctx context.Context, job string, paused bool) error {
+	return errControlPending
+}
+
+func (e *Elector) RequestRun(ctx context.Context, job string) error { return errControlPending }

@@ -137,7 +137,7 @@ func claimArgs(claims []solocron.Claim, idx []int) (jobs []string, ticks []time.
 }
 
 // Complete records that claimed ticks finished.
-func (l *lease) Complete(ctx context.Context, done []solocron.Claim) error {
+func (l *lease) Complete(ctx context.Context, done []solocron.Outcome) error {
 	if err := l.current(); err != nil {
 		return err
 	}

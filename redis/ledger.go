@@ -140,7 +140,7 @@ func (l *lease) Claim(ctx context.Context, claims []solocron.Claim) ([]bool, err
 }
 
 // Complete records finished ticks; a completed tick only moves forward.
-func (l *lease) Complete(ctx context.Context, done []solocron.Claim) error {
+func (l *lease) Complete(ctx context.Context, done []solocron.Outcome) error {
 	if err := l.check(); err != nil {
 		return err
 	}

@@ -22,8 +22,9 @@ type Store struct {
 	holder  *lease        // nil when nobody leads
 	changed chan struct{} // closed and replaced when the holder goes
 	ledger  ledger
-	fail    error         // every ledger call fails with it, when not nil
-	hold    chan struct{} // ledger calls wait for it to close, when not nil
+	control map[string]solocron.Control // not fenced: any process writes it
+	fail    error                       // every ledger call fails with it, when not nil
+	hold    chan struct{}               // ledger calls wait for it to close, when not nil
 }
 
 // ledger is the records and the term that last wrote them.
@@ -34,7 +35,7 @@ type ledger struct {
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{changed: make(chan struct{}), ledger: ledger{records: map[string]solocron.Record{}}}
+	return &Store{changed: make(chan struct{}), ledger: ledger{records: map[string]solocron.Record{}}, control: map[string]solocron.Control{}}
 }
 
 // Elector returns an elector on the store, as one process would have it.
@@ -114,11 +115,25 @@ func (s *Store) DeleteAll() {
 	defer s.mu.Unlock()
 	s.term = 0
 	s.ledger = ledger{records: map[string]solocron.Record{}}
+	s.control = map[string]solocron.Control{}
 }
 
 // enterLedger waits out HoldLedger, then checks FailLedger and that l
 // still leads. It returns with s.mu held when it returns nil.
 func (s *Store) enterLedger(ctx context.Context, l *lease) error {
+	if err := s.enterStore(ctx); err != nil {
+		return err
+	}
+	if s.holder != l {
+		s.mu.Unlock()
+		return fmt.Errorf("%w: term %d is over", solocron.ErrNotLeader, l.term)
+	}
+	return nil
+}
+
+// enterStore waits out HoldLedger, then checks FailLedger. It returns with
+// s.mu held when it returns nil.
+func (s *Store) enterStore(ctx context.Context) error {
 	for {
 		s.mu.Lock()
 		hold := s.hold
@@ -132,11 +147,7 @@ func (s *Store) enterLedger(ctx context.Context, l *lease) error {
 			return ctx.Err()
 		}
 	}
-	switch {
-	case s.holder != l:
-		s.mu.Unlock()
-		return fmt.Errorf("%w: term %d is over", solocron.ErrNotLeader, l.term)
-	case s.fail != nil:
+	if s.fail != nil {
 		err := s.fail
 		s.mu.Unlock()
 		return err

@@ -143,17 +143,24 @@ func (l *lease) Claim(ctx context.Context, claims []solocron.Claim) ([]bool, err
 	return granted, nil
 }
 
-func (l *lease) Complete(ctx context.Context, done []solocron.Claim) error {
+func (l *lease) Complete(ctx context.Context, done []solocron.Outcome) error {
 	if err := l.s.enterLedger(ctx, l); err != nil {
 		return err
 	}
 	defer l.s.mu.Unlock()
-	for _, c := range done {
-		tick := c.Tick.Truncate(time.Microsecond)
-		if r, ok := l.s.ledger.records[c.Job]; ok && tick.After(r.Completed) {
-			r.Completed = tick
-			l.s.ledger.records[c.Job] = r
+	for _, o := range done {
+		tick := o.Tick.Truncate(time.Microsecond)
+		r, ok := l.s.ledger.records[o.Job]
+		if !ok {
+			continue
 		}
+		if tick.After(r.Completed) {
+			r.Completed = tick
+		}
+		if o.Ran && !tick.Before(r.Finished) {
+			r.Finished, r.Duration, r.Error = tick, o.Duration, o.Error
+		}
+		l.s.ledger.records[o.Job] = r
 	}
 	return nil
 }
@@ -164,6 +171,8 @@ func (l *lease) Reset(ctx context.Context, job string, tick time.Time) error {
 	}
 	defer l.s.mu.Unlock()
 	tick = tick.Truncate(time.Microsecond)
-	l.s.ledger.records[job] = solocron.Record{Claimed: tick, Completed: tick}
+	r := l.s.ledger.records[job]
+	r.Claimed, r.Completed = tick, tick
+	l.s.ledger.records[job] = r
 	return nil
 }
