@@ -118,7 +118,7 @@ type Run struct {
 	// Requested: started by a request through the ledger (RequestRun, the
 	// solocron command); Tick is the request's time. Manual is set too.
 	Requested bool
-	Retry  bool      // an at-least-once rerun of a tick a previous leader left unfinished
+	Retry     bool // an at-least-once rerun of a tick a previous leader left unfinished
 }
 
 type runKey struct{}
