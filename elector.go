@@ -105,7 +105,8 @@ type Ledger interface {
 	// Complete records how claimed ticks ended, in one round trip. A
 	// job's Completed tick only moves forward; an Outcome that Ran also
 	// sets Finished, Duration and Error, unless the record already holds
-	// a later Finished tick.
+	// a later Finished tick; a later Next replaces the record's. An
+	// outcome of a job with no record is ignored.
 	Complete(ctx context.Context, done []Outcome) error
 
 	// Reset sets the job's claimed and completed ticks to tick, even when
@@ -145,6 +146,11 @@ type Record struct {
 	Duration time.Duration
 	Error    string
 
+	// Next is the job's next tick as the leader last recorded it: a
+	// program that does not know the job's schedule (the solocron
+	// command) tells from it whether the job is overdue (Overdue).
+	Next time.Time
+
 	// Control is the job's control state. Observe fills it; a lease's
 	// Records may leave it zero.
 	Control
@@ -165,6 +171,9 @@ type Outcome struct {
 	Ran      bool
 	Duration time.Duration
 	Error    string // the run's error: its first line, at most MaxErrorLen bytes; "" for success
+	// Next is the job's tick after this one; zero when unknown (a manual
+	// run). A record's Next only moves forward.
+	Next time.Time
 }
 
 // MaxErrorLen bounds Outcome.Error, so that a job that fails with a

@@ -264,6 +264,9 @@ func (t *term) claimAndComplete(runs context.Context, claims []Claim) error {
 	done := make([]Outcome, len(claims))
 	for i, c := range claims {
 		done[i] = Outcome{Job: c.Job, Tick: c.Tick}
+		if j := t.byName[c.Job]; j != nil {
+			done[i].Next = j.sched.Next(c.Tick)
+		}
 	}
 	return t.withLedger(runs, func(ctx context.Context) error { return t.lease.Complete(ctx, done) })
 }

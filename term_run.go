@@ -53,7 +53,11 @@ func (t *term) recordOutcome(rc *runContext, d time.Duration, err error) {
 		return
 	}
 	r := &rc.run
-	t.outcomes.add(Outcome{Job: r.ledgerName(), Tick: r.Tick, Ran: true, Duration: d, Error: outcomeError(err)})
+	o := Outcome{Job: r.ledgerName(), Tick: r.Tick, Ran: true, Duration: d, Error: outcomeError(err)}
+	if !r.Manual {
+		o.Next = rc.j.sched.Next(r.Tick)
+	}
+	t.outcomes.add(o)
 }
 
 // launchQueued starts the job's queued ticks, if any (from the serve

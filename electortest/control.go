@@ -63,6 +63,13 @@ func outcomesAreRecorded(t *testing.T, newElector NewElector) {
 	if got := records(t, l, "job")["job"]; !got.Finished.Equal(t2) || got.Error != "" {
 		t.Fatalf("an older outcome overwrote a newer one: %+v", got)
 	}
+	// Next moves forward only, with runs and with ticks decided without one.
+	next := t2.Add(time.Hour + 7*time.Microsecond)
+	complete(t, l, solocron.Outcome{Job: "skipped", Tick: t1, Next: next})
+	complete(t, l, solocron.Outcome{Job: "skipped", Tick: t1, Next: t2})
+	if got := records(t, l, "skipped")["skipped"]; !got.Next.Equal(next) {
+		t.Fatalf("Next = %v, want %v (it only moves forward)", got.Next, next)
+	}
 	// A tick decided without a run after a run keeps the run's outcome.
 	claim(t, l, solocron.Claim{Job: "job", Tick: t2.Add(time.Minute)})
 	complete(t, l, solocron.Outcome{Job: "job", Tick: t2.Add(time.Minute)})

@@ -160,6 +160,9 @@ func (l *lease) Complete(ctx context.Context, done []solocron.Outcome) error {
 		if o.Ran && !tick.Before(r.Finished) {
 			r.Finished, r.Duration, r.Error = tick, o.Duration, o.Error
 		}
+		if next := o.Next.Truncate(time.Microsecond); next.After(r.Next) {
+			r.Next = next
+		}
 		l.s.ledger.records[o.Job] = r
 	}
 	return nil
