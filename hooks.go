@@ -19,6 +19,21 @@ type Hooks struct {
 	// when leadership is released anyway (Stop's deadline passed, or
 	// leadership was lost): the next leader's run may overlap it.
 	OnJobAbandoned func(JobEvent)
+
+	// OnOverdue: a job's tick was not claimed within Options.OverdueGrace
+	// of falling due (a hung or stopped leader, nobody leading, a ledger
+	// that refuses the job's claims). Every process checks, standbys
+	// too, once every Options.CheckInterval, and calls it once when the
+	// job becomes overdue; Due is zero once it is no longer overdue.
+	OnOverdue func(OverdueEvent)
+}
+
+// OverdueEvent describes a job that became overdue, or recovered.
+type OverdueEvent struct {
+	Job     string
+	Due     time.Time // the tick not claimed in time; zero when the job recovered
+	Claimed time.Time // the last tick claimed, as the ledger holds it
+	At      time.Time // when this process found it
 }
 
 // LeadershipEvent describes a change of leadership in this process.
@@ -69,6 +84,7 @@ func JoinHooks(hooks ...Hooks) Hooks {
 		j.OnJobError = join(j.OnJobError, h.OnJobError)
 		j.OnJobSkip = join(j.OnJobSkip, h.OnJobSkip)
 		j.OnJobAbandoned = join(j.OnJobAbandoned, h.OnJobAbandoned)
+		j.OnOverdue = join(j.OnOverdue, h.OnOverdue)
 	}
 	return j
 }

@@ -58,8 +58,16 @@ type Options struct {
 
 	// CheckInterval is how often every process, standbys too, asks the
 	// elector who leads, to keep Status.Health current and to notice a
-	// leader of another application; 0 means one minute.
+	// leader of another application, and reads the ledger for the overdue
+	// check; 0 means one minute.
 	CheckInterval time.Duration
+
+	// OverdueGrace is how long a job's tick may stay unclaimed after it
+	// fell due before the job is overdue (Hooks.OnOverdue, an ERROR log,
+	// JobStatus.Overdue); 0 means DefaultOverdueGrace. Keep it above the
+	// elector's takeover time (a lease's TTL), so that a normal takeover
+	// never raises the alarm.
+	OverdueGrace time.Duration
 
 	// Clock is the source of the time ticks are computed from; nil means
 	// real time. Tests pass a solocrontest.Clock.
@@ -95,6 +103,8 @@ func (o *Options) normalize() error {
 		return fmt.Errorf("solocron: negative Options.RetryInterval %v", o.RetryInterval)
 	case o.CheckInterval < 0:
 		return fmt.Errorf("solocron: negative Options.CheckInterval %v", o.CheckInterval)
+	case o.OverdueGrace < 0:
+		return fmt.Errorf("solocron: negative Options.OverdueGrace %v", o.OverdueGrace)
 	case o.MaxRetryInterval < 0:
 		return fmt.Errorf("solocron: negative Options.MaxRetryInterval %v", o.MaxRetryInterval)
 	}
@@ -115,6 +125,9 @@ func (o *Options) normalize() error {
 	}
 	if o.CheckInterval == 0 {
 		o.CheckInterval = defaultCheckEvery
+	}
+	if o.OverdueGrace == 0 {
+		o.OverdueGrace = DefaultOverdueGrace
 	}
 	if o.MaxRetryInterval == 0 {
 		o.MaxRetryInterval = max(defaultMaxRetry, o.RetryInterval)

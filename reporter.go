@@ -78,6 +78,18 @@ func (r *reporter) skipped(run Run, why SkipReason) {
 	call(r, r.hooks.OnJobSkip, JobEvent{Run: run, Reason: why})
 }
 
+// overdue reports a job that became overdue (ev.Due set) or recovered.
+func (r *reporter) overdue(ev OverdueEvent, grace time.Duration) {
+	if ev.Due.IsZero() {
+		r.log.Info("solocron: job no longer overdue", "job", ev.Job, "claimed", ev.Claimed)
+	} else {
+		r.log.Error("solocron: job overdue: its tick was not claimed in time; "+
+			"check that a process leads and is not hung (Status, the solocron command), that the job is not stuck, and the ledger (solocron ledger check)",
+			"job", ev.Job, "due", ev.Due, "claimed", ev.Claimed, "grace", grace)
+	}
+	call(r, r.hooks.OnOverdue, ev)
+}
+
 func (r *reporter) abandoned(run Run, why string) {
 	r.log.Error("solocron: job still running after its ctx was cancelled; leadership is released anyway, "+
 		"so the next leader's run may overlap it (make the job return when its ctx ends)",

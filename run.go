@@ -27,6 +27,9 @@ type job struct {
 	// paused: the ledger's control state pauses the job, as the leader
 	// last read it.
 	paused atomic.Bool
+	// overdue is the tick the last overdue check found overdue (Unix µs;
+	// 0: none).
+	overdue atomic.Int64
 
 	mu       sync.Mutex
 	running  bool
@@ -188,3 +191,16 @@ type PanicError struct {
 }
 
 func (e *PanicError) Error() string { return fmt.Sprintf("solocron: job panicked: %v", e.Value) }
+
+// swapOverdue notes the tick found overdue (zero: none) and returns the
+// one noted before.
+func (j *job) swapOverdue(due time.Time) time.Time {
+	var us int64
+	if !due.IsZero() {
+		us = due.UnixMicro()
+	}
+	if prev := j.overdue.Swap(us); prev != 0 {
+		return time.UnixMicro(prev)
+	}
+	return time.Time{}
+}

@@ -72,6 +72,7 @@ type Scheduler struct {
 	order       []*job // registration order, for Status
 	current     *term  // non-nil while leading
 	endCampaign context.CancelFunc
+	startedAt   time.Time     // when Start was called: jobs with no record count from it (overdue)
 	handoff     chan *office  // from the contend goroutine to Stop: the term in office at Stop, or nil
 	stopped     chan struct{} // closed when Stop has finished
 	warned      string        // the last Mismatch logged
@@ -152,6 +153,7 @@ func (s *Scheduler) Start() error {
 		return ErrStopped
 	}
 	s.state = started
+	s.startedAt = s.opts.Clock.Now()
 	campaign, end := context.WithCancel(context.Background())
 	s.endCampaign = end
 	s.report.log.Info("solocron: started", "pid", s.candidate.PID, "app", s.candidate.App, "jobs", len(s.jobs))
@@ -221,6 +223,7 @@ func (s *Scheduler) checkElector(ctx context.Context) {
 		}
 		wait = s.opts.CheckInterval
 		s.probe(ctx)
+		s.checkOverdue(ctx)
 	}
 }
 
@@ -509,6 +512,7 @@ func (s *Scheduler) Status(ctx context.Context) Status {
 	}
 	t := s.current
 	jobs := append([]*job(nil), s.order...)
+	since := s.startedAt
 	s.mu.Unlock()
 
 	if t != nil {
@@ -523,8 +527,23 @@ func (s *Scheduler) Status(ctx context.Context) Status {
 	}
 	st.Health = s.health.get()
 	now := s.opts.Clock.Now()
+	var recs map[string]Record
+	recs, st.LedgerErr = s.observe(ctx)
 	for _, j := range jobs {
-		st.Jobs = append(st.Jobs, j.status(now))
+		js := j.status(now)
+		if st.LedgerErr == nil {
+			rec, found := recs[j.Name]
+			js.Ledger = jobLedger(j.Name, recs)
+			js.Overdue = j.overdueTick(rec, found, since, now, s.opts.OverdueGrace)
+		}
+		st.Jobs = append(st.Jobs, js)
 	}
 	return st
+}
+
+// observe reads the ledger, bounded like a check of the elector.
+func (s *Scheduler) observe(ctx context.Context) (map[string]Record, error) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	return s.elector.Observe(ctx)
 }

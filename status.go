@@ -36,7 +36,10 @@ type Status struct {
 	Mismatch string
 	// Health says whether this process reaches its elector.
 	Health Health
-	Jobs   []JobStatus
+	// LedgerErr says why the jobs' Ledger parts are empty: the ledger
+	// could not be read.
+	LedgerErr error
+	Jobs      []JobStatus
 }
 
 // JobStatus describes one job. Run figures count the runs of this process
@@ -58,4 +61,44 @@ type JobStatus struct {
 	// this process found it when it led; zero otherwise. ResetJob, on the
 	// leader, repairs it.
 	LedgerAhead time.Time
+
+	// Ledger is the job's state in the ledger, the same on every process
+	// (the cluster's view): read by Status.
+	Ledger JobLedger
+	// Overdue is the job's tick that was not claimed within
+	// Options.OverdueGrace of falling due; zero when the job is on time.
+	Overdue time.Time
+}
+
+// JobLedger is a job's state in the ledger: what every leader did, not
+// only this process.
+type JobLedger struct {
+	Claimed time.Time // the last tick claimed
+	Next    time.Time // the next tick, as the leader last recorded it
+
+	// The last run that finished, on any leader, RunNow's and requested
+	// runs included: its tick, duration and error ("" when it succeeded).
+	Finished time.Time
+	Duration time.Duration
+	Error    string
+
+	Paused    bool
+	Requested time.Time // a requested run not started yet; zero when none
+}
+
+// jobLedger merges a job's record with the records of its manual and
+// requested runs.
+func jobLedger(name string, recs map[string]Record) JobLedger {
+	rec := recs[name]
+	l := JobLedger{Claimed: rec.Claimed, Next: rec.Next, Paused: rec.Paused,
+		Finished: rec.Finished, Duration: rec.Duration, Error: rec.Error}
+	for _, suffix := range []string{manualSuffix, requestSuffix} {
+		if r := recs[name+suffix]; r.Finished.After(l.Finished) {
+			l.Finished, l.Duration, l.Error = r.Finished, r.Duration, r.Error
+		}
+	}
+	if rec.Requested.After(recs[name+requestSuffix].Claimed) {
+		l.Requested = rec.Requested
+	}
+	return l
 }

@@ -40,6 +40,19 @@ type jobJSON struct {
 	Errors         uint64     `json:"errors"`
 	Skips          uint64     `json:"skips"`
 	LedgerAhead    *time.Time `json:"ledger_ahead,omitempty"`
+	Overdue        *time.Time `json:"overdue,omitempty"`
+	Ledger         ledgerJSON `json:"ledger"`
+}
+
+type ledgerJSON struct {
+	Claimed    *time.Time `json:"claimed,omitempty"`
+	Next       *time.Time `json:"next,omitempty"`
+	Finished   *time.Time `json:"finished,omitempty"`
+	Duration   string     `json:"duration,omitempty"`
+	DurationMS float64    `json:"duration_ms,omitempty"`
+	Outcome    string     `json:"outcome,omitempty"` // "ok" or the error, once a run finished
+	Paused     bool       `json:"paused"`
+	Requested  *time.Time `json:"requested,omitempty"`
 }
 
 // MarshalJSON encodes the status as described above.
@@ -51,8 +64,9 @@ func (s Status) MarshalJSON() ([]byte, error) {
 		HolderErr string      `json:"holder_error,omitempty"`
 		Mismatch  string      `json:"mismatch,omitempty"`
 		Health    healthJSON  `json:"health"`
+		LedgerErr string      `json:"ledger_error,omitempty"`
 		Jobs      []JobStatus `json:"jobs"`
-	}{Role: s.Role, Elector: s.Elector, HolderErr: errText(s.HolderErr), Mismatch: s.Mismatch, Jobs: s.Jobs,
+	}{Role: s.Role, Elector: s.Elector, HolderErr: errText(s.HolderErr), Mismatch: s.Mismatch, Jobs: s.Jobs, LedgerErr: errText(s.LedgerErr),
 		Health: healthJSON{ElectorErr: errText(s.Health.ElectorErr), ErrorSince: timeOrNil(s.Health.ErrorSince), LastOK: timeOrNil(s.Health.LastOK)}}
 	if h := s.Holder; h.Term != 0 {
 		out.Holder = &holderJSON{PID: h.PID, Hostname: h.Hostname, Since: timeOrNil(h.Since), Term: h.Term, App: h.App, Jobs: h.Jobs}
@@ -68,13 +82,29 @@ func (j JobStatus) MarshalJSON() ([]byte, error) {
 	out := jobJSON{
 		Name: j.Name, Spec: j.Spec, Next: timeOrNil(j.Next), LastTick: timeOrNil(j.LastTick),
 		LastError: errText(j.LastError), Running: j.Running, Runs: j.Runs, Errors: j.Errors, Skips: j.Skips,
-		LedgerAhead: timeOrNil(j.LedgerAhead),
+		LedgerAhead: timeOrNil(j.LedgerAhead), Overdue: timeOrNil(j.Overdue),
 	}
-	if j.LastDuration > 0 {
-		out.LastDuration = j.LastDuration.String()
-		out.LastDurationMS = float64(j.LastDuration) / float64(time.Millisecond)
+	out.LastDuration, out.LastDurationMS = durationJSON(j.LastDuration)
+	l := j.Ledger
+	out.Ledger = ledgerJSON{Claimed: timeOrNil(l.Claimed), Next: timeOrNil(l.Next), Finished: timeOrNil(l.Finished),
+		Paused: l.Paused, Requested: timeOrNil(l.Requested)}
+	out.Ledger.Duration, out.Ledger.DurationMS = durationJSON(l.Duration)
+	if !l.Finished.IsZero() {
+		out.Ledger.Outcome = "ok"
+		if l.Error != "" {
+			out.Ledger.Outcome = l.Error
+		}
 	}
 	return json.Marshal(out)
+}
+
+// durationJSON is d as Go duration text and in milliseconds; empty when
+// zero.
+func durationJSON(d time.Duration) (string, float64) {
+	if d <= 0 {
+		return "", 0
+	}
+	return d.String(), float64(d) / float64(time.Millisecond)
 }
 
 func errText(err error) string {

@@ -232,7 +232,9 @@ func (t *term) plan(runs context.Context, now time.Time, jobs []*job, recs map[s
 			}
 			switch {
 			case len(plan.runs) == 0 && len(plan.skipped) > 0:
-				decided = append(decided, Claim{Job: j.Name, Tick: plan.skipped[len(plan.skipped)-1].Tick})
+				// Passed over: the latest missed tick is recorded as
+				// decided, so the ledger shows the job up to date.
+				decided = append(decided, Claim{Job: j.Name, Tick: latestTick(j.sched, rec.Claimed, rec.Claimed, now)})
 			case len(plan.runs) == 0:
 			case !j.reserve():
 				for _, r := range plan.runs {
