@@ -40,6 +40,7 @@ type recorder struct {
 	errs      []JobEvent
 	skips     []JobEvent
 	abandoned []JobEvent
+	overdue   []OverdueEvent
 	changed   chan struct{}
 }
 
@@ -57,6 +58,7 @@ func (r *recorder) hooks() Hooks {
 		OnJobError:     add(&r.errs),
 		OnJobSkip:      add(&r.skips),
 		OnJobAbandoned: add(&r.abandoned),
+		OnOverdue:      func(e OverdueEvent) { r.record(func() { r.overdue = append(r.overdue, e) }) },
 	}
 }
 
