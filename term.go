@@ -48,10 +48,11 @@ type term struct {
 
 	// The jobs' control state (term_control.go), owned by serve.
 	control   controller
-	steerSoon chan struct{}      // a token asks serve to read it now
-	byName    map[string]*job    // the known jobs by name
-	paused    map[*job]bool      // the paused ones
-	requested map[*job]time.Time // the last requested run handled
+	steerSoon chan struct{}           // a token asks pollControl to read it now
+	controls  chan map[string]Control // from pollControl to serve
+	byName    map[string]*job         // the known jobs by name
+	paused    map[*job]bool           // the paused ones
+	requested map[*job]time.Time      // the last requested run handled
 
 	ledgerMu sync.Mutex // one ledger call at a time
 	due      due
@@ -71,7 +72,7 @@ func newTerm(lease Lease, c Candidate, jobs []*job, clock Clock, report *reporte
 		since: clock.Now(), stale: lease.LedgerStale(),
 		inbox: newInbox(jobs), requests: make(chan func(context.Context)), ended: make(chan struct{}),
 		outcomes: newOutcomes(),
-		control:  ctl, steerSoon: make(chan struct{}, 1),
+		control:  ctl, steerSoon: make(chan struct{}, 1), controls: make(chan map[string]Control),
 		byName: make(map[string]*job), paused: make(map[*job]bool), requested: make(map[*job]time.Time),
 		known: make(map[*job]bool),
 	}
@@ -103,8 +104,7 @@ func (t *term) serve(stop, runs context.Context, ready func()) error {
 			timer.Stop()
 		}
 	}()
-	poll := time.NewTicker(controlInterval)
-	defer poll.Stop()
+	go t.pollControl(runs)
 	for {
 		var fired <-chan time.Time
 		switch b := t.due.peek(); {
@@ -126,10 +126,8 @@ func (t *term) serve(stop, runs context.Context, ready func()) error {
 			err = t.admit(runs, t.clock.Now())
 		case req := <-t.requests:
 			req(runs)
-		case <-poll.C:
-			err = t.steer(runs)
-		case <-t.steerSoon:
-			err = t.steer(runs)
+		case ctl := <-t.controls:
+			err = t.steer(runs, ctl)
 		case <-t.lease.Lost():
 			return t.lease.Err()
 		case <-stop.Done():

@@ -38,17 +38,48 @@ func (t *term) setPaused(j *job, paused bool) {
 	}
 }
 
-// steer applies the control state other processes wrote: it pauses and
-// resumes jobs and starts requested runs. A control state that cannot be
-// read is logged and tried again at the next poll: the schedule goes on.
-func (t *term) steer(runs context.Context) error {
-	ctl, err := t.readControl(runs)
-	if err != nil {
-		if runs.Err() == nil {
-			t.report.log.Warn("solocron: reading the jobs' control state failed", "err", err)
+// pollControl reads the control state every controlInterval, and at
+// once when steerSoon holds a token, and hands it to serve: a slow store
+// delays the reaction to a pause, never a tick. It returns when the term
+// ends.
+func (t *term) pollControl(runs context.Context) {
+	poll := time.NewTicker(controlInterval)
+	defer poll.Stop()
+	failing := false
+	for {
+		select {
+		case <-poll.C:
+		case <-t.steerSoon:
+		case <-t.ended:
+			return
+		case <-runs.Done():
+			return
 		}
-		return nil
+		ctl, err := t.readControl(runs)
+		if err != nil {
+			if runs.Err() == nil && !failing {
+				t.report.log.Warn("solocron: reading the jobs' control state failed; pauses and requested runs wait", "err", err)
+			}
+			failing = true
+			continue
+		}
+		if failing {
+			t.report.log.Info("solocron: reading the jobs' control state works again")
+			failing = false
+		}
+		select {
+		case t.controls <- ctl:
+		case <-t.ended:
+			return
+		case <-runs.Done():
+			return
+		}
 	}
+}
+
+// steer applies the control state other processes wrote: it pauses and
+// resumes jobs and starts requested runs.
+func (t *term) steer(runs context.Context, ctl map[string]Control) error {
 	var resumed []*job
 	for j := range t.paused {
 		if !ctl[j.Name].Paused {
