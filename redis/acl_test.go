@@ -52,8 +52,24 @@ func TestACLUser(t *testing.T) {
 	if ok, err := l.Claim(ctx, []solocron.Claim{{Job: "job", Tick: tick(1)}}); err != nil || !ok[0] {
 		t.Fatalf("Claim as ACL user: %v %v", ok, err)
 	}
+	if err := l.Complete(ctx, []solocron.Outcome{{Job: "job", Tick: tick(1), Ran: true}}); err != nil {
+		t.Fatalf("Complete as ACL user: %v", err)
+	}
 	if err := l.Release(ctx); err != nil {
 		t.Fatalf("Release as ACL user: %v", err)
+	}
+	// What any process, or the solocron command, does while nobody leads.
+	if err := e.SetPaused(ctx, "job", true); err != nil {
+		t.Fatalf("SetPaused as ACL user: %v", err)
+	}
+	if err := e.RequestRun(ctx, "job"); err != nil {
+		t.Fatalf("RequestRun as ACL user: %v", err)
+	}
+	if c, err := e.Control(ctx); err != nil || !c["job"].Paused {
+		t.Fatalf("Control as ACL user: %v %v", c, err)
+	}
+	if r, err := e.Observe(ctx); err != nil || !r["job"].Finished.Equal(tick(1)) || !r["job"].Paused {
+		t.Fatalf("Observe as ACL user: %v %v", r, err)
 	}
 
 	wrong := "wrong-" + pass
@@ -73,7 +89,7 @@ func TestACLUser(t *testing.T) {
 // aclCommands are all the commands an application's user needs (the
 // README quotes them): the scripts' own calls are checked too.
 var aclCommands = []any{"+evalsha", "+eval", "+subscribe", "+unsubscribe", "+ping", "+hello", "+client|setname",
-	"+get", "+set", "+hget", "+hset", "+hdel", "+hmget", "+pexpire", "+pttl", "+del", "+publish", "+time"}
+	"+get", "+set", "+hget", "+hgetall", "+hset", "+hdel", "+hmget", "+pexpire", "+pttl", "+del", "+publish", "+time"}
 
 func init() { workers["badauth"] = badAuthWorker }
 

@@ -13,26 +13,30 @@ import (
 )
 
 // commandCounter is a go-redis hook that counts the commands a client
-// sends, to prove that a batch is one round trip.
-type commandCounter struct{ n atomic.Int64 }
+// sends and the round trips they take (a pipeline is one), to prove that a
+// batch is one round trip.
+type commandCounter struct{ n, trips atomic.Int64 }
 
 func (c *commandCounter) DialHook(next goredis.DialHook) goredis.DialHook { return next }
 func (c *commandCounter) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
 	return func(ctx context.Context, cmd goredis.Cmder) error {
 		c.n.Add(1)
+		c.trips.Add(1)
 		return next(ctx, cmd)
 	}
 }
 func (c *commandCounter) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []goredis.Cmder) error {
 		c.n.Add(int64(len(cmds)))
+		c.trips.Add(1)
 		return next(ctx, cmds)
 	}
 }
 
 // TestTenThousandJobsOneRoundTrip claims, completes and reads 10,000 jobs
 // due at the same instant, through an application's own client: each is
-// one command.
+// one command, and Observe of them all one round trip (a pipeline of the
+// ledger's and the control state's HGETALL).
 func TestTenThousandJobsOneRoundTrip(t *testing.T) {
 	srv := serverURL(t)
 	app := newApp(t, srv)
@@ -63,39 +67,57 @@ func TestTenThousandJobsOneRoundTrip(t *testing.T) {
 
 	const n = 10000
 	claims := make([]solocron.Claim, n)
+	outcomes := make([]solocron.Outcome, n)
 	names := make([]string, n)
 	for i := range claims {
 		names[i] = fmt.Sprintf("job-%05d", i)
 		claims[i] = solocron.Claim{Job: names[i], Tick: tick(1)}
+		outcomes[i] = solocron.Outcome{Job: names[i], Tick: tick(1), Ran: true, Duration: time.Duration(i), Error: fmt.Sprint("failed ", i)}
+	}
+	last := func(r map[string]solocron.Record) error {
+		got, want := r[names[n-1]], outcomes[n-1]
+		if len(r) != n || !got.Completed.Equal(tick(1)) || !got.Finished.Equal(tick(1)) || got.Duration != want.Duration || got.Error != want.Error {
+			return fmt.Errorf("%d records, the last %+v", len(r), got)
+		}
+		return nil
 	}
 	for _, step := range []struct {
-		name string
-		do   func() error
+		name     string
+		commands int64
+		do       func() error
 	}{
-		{"Claim", func() error {
+		{"Claim", 1, func() error {
 			ok, err := l.Claim(ctx, claims)
 			if err == nil && (len(ok) != n || !ok[0] || !ok[n-1]) {
 				err = fmt.Errorf("granted %d answers, first %v", len(ok), ok[0])
 			}
 			return err
 		}},
-		{"Complete", func() error { return l.Complete(ctx, claims) }},
-		{"Records", func() error {
+		{"Complete", 1, func() error { return l.Complete(ctx, outcomes) }},
+		{"Records", 1, func() error {
 			r, err := l.Records(ctx, names)
-			if err == nil && (len(r) != n || !r[names[n-1]].Completed.Equal(tick(1))) {
-				err = fmt.Errorf("%d records", len(r))
+			if err == nil {
+				err = last(r)
+			}
+			return err
+		}},
+		{"Observe", 2, func() error {
+			r, err := e.Observe(ctx)
+			if err == nil {
+				err = last(r)
 			}
 			return err
 		}},
 	} {
-		before := counter.n.Load()
+		before, tripsBefore := counter.n.Load(), counter.trips.Load()
 		start := time.Now()
 		if err := step.do(); err != nil {
 			t.Fatalf("%s of %d jobs: %v", step.name, n, err)
 		}
-		if sent := counter.n.Load() - before; sent != 1 {
-			t.Fatalf("%s of %d jobs sent %d commands, want 1", step.name, n, sent)
+		sent, trips := counter.n.Load()-before, counter.trips.Load()-tripsBefore
+		if sent != step.commands || trips != 1 {
+			t.Fatalf("%s of %d jobs sent %d commands in %d round trips, want %d in 1", step.name, n, sent, trips, step.commands)
 		}
-		t.Logf("%s of %d jobs: one command, %v", step.name, n, time.Since(start).Round(time.Millisecond))
+		t.Logf("%s of %d jobs: %d command(s), one round trip, %v", step.name, n, sent, time.Since(start).Round(time.Millisecond))
 	}
 }

@@ -1,9 +1,10 @@
 // Package redis is a solocron.Elector on one Redis server: a lease key
 // (SET NX PX) renewed by its holder, a term as fencing token, and the tick
-// ledger in a hash, all checked and written by Lua scripts. A new term is
-// max(previous + 1, Redis TIME in µs), so terms grow even after every key
-// was lost, provided Redis's clock does not step back further than the
-// time since the last term began.
+// ledger in a hash, all checked and written by Lua scripts; the jobs'
+// control state (paused, requested runs) in a second hash any process
+// writes. A new term is max(previous + 1, Redis TIME in µs), so terms grow
+// even after every key was lost, provided Redis's clock does not step back
+// further than the time since the last term began.
 //
 //	e, err := redis.New(redis.Options{URL: os.Getenv("REDIS_URL"), App: "billing"})
 //	s, err := solocron.New(solocron.Options{Elector: e})
@@ -227,20 +228,3 @@ func newToken() (string, error) {
 	}
 	return hex.EncodeToString(b), nil
 }
-
-// errControlPending stands for the control state, not written yet.
-var errControlPending = errors.New("not implemented yet")
-
-func (e *Elector) Observe(ctx context.Context) (map[string]solocron.Record, error) {
-	return nil, errControlPending
-}
-
-func (e *Elector) Control(ctx context.Context) (map[string]solocron.Control, error) {
-	return nil, errControlPending
-}
-
-func (e *Elector) SetPaused(ctx context.Context, job string, paused bool) error {
-	return errControlPending
-}
-
-func (e *Elector) RequestRun(ctx context.Context, job string) error { return errControlPending }

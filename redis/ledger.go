@@ -77,23 +77,20 @@ func (l *lease) Records(ctx context.Context, jobs []string) (map[string]solocron
 	if err != nil {
 		return nil, l.fenced("records", err)
 	}
-	if len(v) != 2*len(jobs) {
+	if len(v) != 3*len(jobs) {
 		return nil, fmt.Errorf("solocron/redis: records: %d values for %d jobs", len(v), len(jobs))
 	}
 	out := make(map[string]solocron.Record)
 	for i, j := range jobs {
-		if v[2*i] == "" && v[2*i+1] == "" {
+		c, d, f := v[3*i], v[3*i+1], v[3*i+2]
+		if c == "" && d == "" && f == "" {
 			continue
 		}
-		c, err := fromMicros(v[2*i])
+		r, err := decodeRecord(c, d, f)
 		if err != nil {
-			return nil, err
+			return nil, l.e.wrap("records", fmt.Errorf("job %q: %w", j, err))
 		}
-		d, err := fromMicros(v[2*i+1])
-		if err != nil {
-			return nil, err
-		}
-		out[j] = solocron.Record{Claimed: c, Completed: d}
+		out[j] = r
 	}
 	return out, nil
 }
@@ -139,7 +136,8 @@ func (l *lease) Claim(ctx context.Context, claims []solocron.Claim) ([]bool, err
 	return granted, nil
 }
 
-// Complete records finished ticks; a completed tick only moves forward.
+// Complete records how ticks ended: a completed tick only moves forward,
+// and a run's outcome replaces the last run's unless that is later.
 func (l *lease) Complete(ctx context.Context, done []solocron.Outcome) error {
 	if err := l.check(); err != nil {
 		return err
@@ -147,14 +145,18 @@ func (l *lease) Complete(ctx context.Context, done []solocron.Outcome) error {
 	if len(done) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(l.args)+2*len(done))
+	args := make([]any, 0, len(l.args)+3*len(done))
 	args = append(args, l.args...)
-	for _, c := range done {
-		us, err := micros(c.Job, c.Tick)
+	for _, o := range done {
+		us, err := micros(o.Job, o.Tick)
 		if err != nil {
 			return err
 		}
-		args = append(args, c.Job, us)
+		finished := ""
+		if o.Ran {
+			finished = formatFinished(us, o.Duration, o.Error)
+		}
+		args = append(args, o.Job, us, finished)
 	}
 	err := l.e.run(ctx, completeScript, []string{l.e.keys.lease, l.e.keys.term, l.e.keys.ledger}, args...).Err()
 	return l.fenced("complete", err)

@@ -28,8 +28,8 @@ func TestLedgerLostMidTerm(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Release(context.Background())
-	done := []solocron.Claim{{Job: "job", Tick: tick(1)}}
-	if ok, err := l.Claim(ctx, done); err != nil || !ok[0] {
+	first := []solocron.Claim{{Job: "job", Tick: tick(1)}}
+	if ok, err := l.Claim(ctx, first); err != nil || !ok[0] {
 		t.Fatalf("claim: %v %v", ok, err)
 	}
 	backup, err := c.HGetAll(ctx, e.keys.ledger).Result()
@@ -41,7 +41,9 @@ func TestLedgerLostMidTerm(t *testing.T) {
 			_, err := l.Claim(ctx, []solocron.Claim{{Job: "job", Tick: tick(2)}})
 			return err
 		},
-		"Complete": func() error { return l.Complete(ctx, done) },
+		"Complete": func() error {
+			return l.Complete(ctx, []solocron.Outcome{{Job: "job", Tick: tick(1), Ran: true, Error: "boom"}})
+		},
 		"Records": func() error {
 			_, err := l.Records(ctx, []string{"job"})
 			return err

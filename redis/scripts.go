@@ -11,10 +11,12 @@ import goredis "github.com/redis/go-redis/v9"
 // Keys (see keys): lease (string, the token, with PX), term (string,
 // the last term granted), holder (hash, with the same PX), ledger (hash:
 // field "c:<job>" last claimed tick, "d:<job>" last completed tick, in
-// microseconds since the epoch; "term", the term that last acquired;
+// microseconds since the epoch; "f:<job>" the last run that finished,
+// "<tick µs> <duration ns> <error>"; "term", the term that last acquired;
 // "stale" while a stale ledger has not been claimed in since),
 // reply (string: the last claim's reply, so a retried claim is answered
-// the same).
+// the same), control (hash: "p:<job>" "1" while paused, "r:<job>" the
+// last requested run in µs; not fenced, see control.go).
 
 const fence = `
 local function ours()
@@ -162,25 +164,39 @@ return reply
 `)
 
 // completeScript: KEYS lease, term, ledger; ARGV token, term, then
-// (job, tick µs) per completion. Completion only moves forward.
+// (job, tick µs, last run or "") per outcome, the last run as
+// formatFinished makes it when the tick ran. Completion only moves
+// forward; the last run is replaced unless it is of a later tick. An
+// outcome for a job with no record is ignored.
 var completeScript = goredis.NewScript(fencedLedger + `
-for i = 3, #ARGV, 2 do
-  local f = 'd:' .. ARGV[i]
-  local d = redis.call('HGET', KEYS[3], f)
-  if (not d) or tonumber(ARGV[i + 1]) > tonumber(d) then
-    redis.call('HSET', KEYS[3], f, ARGV[i + 1])
+for i = 3, #ARGV, 3 do
+  local job, tick = ARGV[i], tonumber(ARGV[i + 1])
+  local d = redis.call('HGET', KEYS[3], 'd:' .. job)
+  if d or redis.call('HGET', KEYS[3], 'c:' .. job) then
+    if (not d) or tick > tonumber(d) then
+      redis.call('HSET', KEYS[3], 'd:' .. job, ARGV[i + 1])
+    end
+    if ARGV[i + 2] ~= '' then
+      local f = redis.call('HGET', KEYS[3], 'f:' .. job)
+      local finished = f and tonumber(string.match(f, '^%S+'))
+      if (not finished) or tick >= finished then
+        redis.call('HSET', KEYS[3], 'f:' .. job, ARGV[i + 2])
+      end
+    end
   end
 end
 return 1
 `)
 
 // recordsScript: KEYS lease, term, ledger; ARGV token, term, then job
-// names. Returns claimed, completed per job (empty for never).
+// names. Returns claimed, completed, last run per job (empty for never).
 var recordsScript = goredis.NewScript(fencedLedger + `
 local out = {}
 for i = 3, #ARGV do
-  out[#out + 1] = redis.call('HGET', KEYS[3], 'c:' .. ARGV[i]) or ''
-  out[#out + 1] = redis.call('HGET', KEYS[3], 'd:' .. ARGV[i]) or ''
+  local h = redis.call('HMGET', KEYS[3], 'c:' .. ARGV[i], 'd:' .. ARGV[i], 'f:' .. ARGV[i])
+  out[#out + 1] = h[1] or ''
+  out[#out + 1] = h[2] or ''
+  out[#out + 1] = h[3] or ''
 end
 return out
 `)
@@ -191,4 +207,19 @@ var resetScript = goredis.NewScript(fencedLedger + `
 redis.call('HDEL', KEYS[3], 'stale')
 redis.call('HSET', KEYS[3], 'c:' .. ARGV[3], ARGV[4], 'd:' .. ARGV[3], ARGV[4])
 return 1
+`)
+
+// requestScript: KEYS control; ARGV the job's request field. Sets it to
+// max(Redis TIME in µs, previous + 1), formatted exactly (%.0f, as the
+// terms), so that requests strictly grow whoever makes them. Returns the
+// request, or an error reply naming a previous value that is not a
+// number (the caller adds the key).
+var requestScript = goredis.NewScript(`
+local prev = redis.call('HGET', KEYS[1], ARGV[1])
+local prevn = tonumber(prev or '0')
+if not prevn then return redis.error_reply('malformed request time ' .. prev) end
+local now = redis.call('TIME')
+local t = string.format('%.0f', math.max(tonumber(now[1] .. string.format('%06d', tonumber(now[2]))), prevn + 1))
+redis.call('HSET', KEYS[1], ARGV[1], t)
+return t
 `)

@@ -105,7 +105,7 @@ func TestTermIsExactAboveLuaPrecision(t *testing.T) {
 	if ok, err := l.Claim(ctx, []solocron.Claim{{Job: "job", Tick: tick(1)}}); err != nil || !ok[0] {
 		t.Fatalf("claim fenced by term %d: %v %v", term, ok, err)
 	}
-	if err := l.Complete(ctx, []solocron.Claim{{Job: "job", Tick: tick(1)}}); err != nil {
+	if err := l.Complete(ctx, []solocron.Outcome{{Job: "job", Tick: tick(1), Ran: true}}); err != nil {
 		t.Fatalf("complete fenced by term %d: %v", term, err)
 	}
 }
