@@ -685,6 +685,16 @@ func TestFileLedgerOldFormatReplays(t *testing.T) {
 		`quote " ünï`:    {Claimed: t0.Add(time.Minute), Completed: t0.Add(time.Minute)},
 		"reset":          {Claimed: t0, Completed: t0},
 	}
+	// Read without the lock, as any process reads it.
+	got, err := f.Observe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for job, w := range want {
+		if !sameRecord(got[job], w) || len(got) != len(want) {
+			t.Errorf("observed %q = %+v, want %+v", job, got[job], w)
+		}
+	}
 	l := leadLedger(t, f)
 	if l.Term() <= 1796093816516857 {
 		t.Fatalf("term %d, want after the old ledger's last term", l.Term())
@@ -692,7 +702,7 @@ func TestFileLedgerOldFormatReplays(t *testing.T) {
 	if err := l.LedgerStale(); err != nil {
 		t.Fatal(err)
 	}
-	got := allRecords(t, l)
+	got = allRecords(t, l)
 	if len(got) != len(want) {
 		t.Fatalf("old ledger replayed as %+v", got)
 	}

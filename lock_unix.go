@@ -47,6 +47,10 @@ const heldNameCanChange = true
 // that a second writer's records are never overwritten, only detected.
 const ledgerAppend = os.O_APPEND
 
+// appendOnlySyncs: a file opened O_APPEND (the control file) can be
+// fsynced.
+const appendOnlySyncs = true
+
 // checkOwner refuses a file that another user owns: in a shared
 // directory a planted file would let its owner read the ledger or hold
 // the lock (or the holder file) forever.

@@ -49,6 +49,13 @@ const heldNameCanChange = false
 // writer, unless its records were shorter than ours and wholly overwritten.
 const ledgerAppend = 0
 
+// appendOnlySyncs is false on Windows: the control file is opened
+// O_APPEND (its writers share it and hold no lock, so only appending
+// keeps their lines apart), and FlushFileBuffers is denied on such a
+// handle (see ledgerAppend). With FileLockOptions.Sync its lines are
+// written but not flushed.
+const appendOnlySyncs = false
+
 // checkOwner does nothing on Windows: the file's owner is a security
 // descriptor, not a uid, and the default directory (under
 // %LocalAppData%) is already private to the user by its ACL. A lock
