@@ -31,13 +31,19 @@ import (
 // forward; F replaces the last run's outcome unless that was of a later
 // tick; R sets claimed and completed, even backwards, and keeps the
 // rest). A ledger written before N and F existed is read as it was; one
-// that holds them is refused as corrupt by those older versions. A term record marked stale began on a ledger found older
-// than the holder file (see staleAgainst); while no record follows it, the
-// ledger is still stale. A crash can leave a torn last line: its checksum
-// fails, so it is ignored and cut off before the next append. A batch of
-// claims is one write(2); the log is compacted (rewritten with the live
-// records only) when it has grown several times larger than them, which
-// keeps the cost of a claim amortized O(1).
+// that holds them is refused as corrupt by those older versions.
+//
+// A term record marked stale began on a ledger found older than the
+// holder file (see staleAgainst); while no record follows it, the ledger
+// is still stale. A crash can leave a torn last line: its checksum fails,
+// so it is ignored and cut off before the next append. A batch of claims,
+// or of outcomes, is one write(2); the log is compacted (rewritten with
+// the live records only) when it has grown several times larger than
+// them, which keeps the cost of a claim amortized O(1).
+//
+// Other processes read the log without the lock (FileLock.Observe), with
+// the same replay, following what is appended (see logFollower): a
+// record being written is a torn tail to them until it is whole.
 
 // Compaction thresholds: the log is rewritten when it holds more than
 // ledgerCompactFactor times the live records and at least

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -579,8 +580,12 @@ func TestFileLedgerOutcomesSurviveReplayAndCompaction(t *testing.T) {
 	l := leadLedger(t, f)
 	t0, t1, t2 := ledgerTick, ledgerTick.Add(time.Minute), ledgerTick.Add(2*time.Minute)
 	long := strings.Repeat("é", maxLedgerError) // twice maxLedgerError bytes
+	// The longest record: a name and an error that quote to four times
+	// their length.
+	huge, hugeError := strings.Repeat("\xff", maxLedgerJob), strings.Repeat("\x01", maxLedgerError)
 	mustClaim(t, l, Claim{Job: "ran", Tick: t0}, Claim{Job: "failed", Tick: t0}, Claim{Job: "skipped", Tick: t0},
-		Claim{Job: "reset", Tick: t2}, Claim{Job: "late", Tick: t1}, Claim{Job: `odd "name"` + "\n", Tick: t0}, Claim{Job: "long", Tick: t0})
+		Claim{Job: "reset", Tick: t2}, Claim{Job: "late", Tick: t1}, Claim{Job: `odd "name"` + "\n", Tick: t0}, Claim{Job: "long", Tick: t0},
+		Claim{Job: huge, Tick: t0})
 	mustComplete(t, l,
 		Outcome{Job: "ran", Tick: t0, Ran: true, Duration: 1500 * time.Millisecond, Next: t1},
 		Outcome{Job: "failed", Tick: t0, Ran: true, Duration: -time.Nanosecond, Error: "exit status 1: \"quoted\"\\ ✓ \xff", Next: t1},
@@ -591,6 +596,7 @@ func TestFileLedgerOutcomesSurviveReplayAndCompaction(t *testing.T) {
 		Outcome{Job: "late", Tick: t0, Ran: true, Duration: time.Minute, Error: "late"}, // older: ignored
 		Outcome{Job: `odd "name"` + "\n", Tick: t0, Ran: true, Error: " "},
 		Outcome{Job: "long", Tick: t0, Ran: true, Error: long},
+		Outcome{Job: huge, Tick: t0, Ran: true, Duration: time.Duration(math.MinInt64), Error: hugeError, Next: t2},
 		Outcome{Job: "never claimed", Tick: t0, Ran: true, Error: "ignored"})
 	mustComplete(t, l, Outcome{Job: "ran", Tick: t1, Next: t2}) // decided without a run: the run's outcome stays
 	if err := l.Reset(context.Background(), "reset", t0); err != nil {
