@@ -18,7 +18,8 @@ import (
 //
 // Replay keeps each job's last P or U, in the file's order, and its
 // latest request. Each line is one write(2) to the file opened O_APPEND,
-// so the lines of concurrent writers never interleave. Unlike the ledger,
+// so the lines of concurrent writers never interleave (on Windows the
+// writers also take turns, see lockAppend). Unlike the ledger,
 // whose replay refuses corruption because guessing could run a tick
 // twice, this replay skips a line it cannot read (torn by a crash, or of
 // a kind a later version writes): at worst an operator's action is lost
@@ -201,7 +202,7 @@ func (f *FileLock) SetPaused(ctx context.Context, job string, paused bool) error
 	if paused {
 		kind = 'P'
 	}
-	return f.appendControl(endLine(appendQuoted(beginLine(nil, kind), job), 0))
+	return f.appendControl(ctx, endLine(appendQuoted(beginLine(nil, kind), job), 0))
 }
 
 // RequestRun appends an R line at the later of the clock and the job's
@@ -224,12 +225,12 @@ func (f *FileLock) RequestRun(ctx context.Context, job string) error {
 	if e, ok := v.state.jobs[job]; ok && e.requested != never {
 		at = max(at, e.requested+1)
 	}
-	return f.appendControl(appendTickLine(nil, 'R', at, string(appendQuoted(nil, job))))
+	return f.appendControl(ctx, appendTickLine(nil, 'R', at, string(appendQuoted(nil, job))))
 }
 
 // appendControl appends one line to the control file in one write,
 // creating the file (0600) and its directory (0700) if need be.
-func (f *FileLock) appendControl(line []byte) error {
+func (f *FileLock) appendControl(ctx context.Context, line []byte) error {
 	if err := f.makeDir(); err != nil {
 		return err
 	}
@@ -237,6 +238,11 @@ func (f *FileLock) appendControl(line []byte) error {
 	file, err := openPrivate(f.controlPath, os.O_RDWR|os.O_APPEND|os.O_CREATE)
 	if err != nil {
 		return err
+	}
+	unlock, err := lockAppend(ctx, file)
+	if err != nil {
+		_ = file.Close()
+		return fmt.Errorf("solocron: append to control file %s: %w", f.controlPath, err)
 	}
 	torn, err := endsTorn(file)
 	if err == nil && torn {
@@ -248,6 +254,7 @@ func (f *FileLock) appendControl(line []byte) error {
 	if err == nil && f.sync && appendOnlySyncs {
 		err = file.Sync()
 	}
+	unlock()
 	if cerr := file.Close(); err == nil {
 		err = cerr
 	}

@@ -465,7 +465,8 @@ func TestFileLockControlConcurrentWriters(t *testing.T) {
 			blank++ // a writer caught another's line half written
 			return nil
 		case l.why != nil || !l.whole:
-			return fmt.Errorf("line at byte %d: %v", l.at, l.why)
+			data, _ := os.ReadFile(f.controlPath)
+			return fmt.Errorf("line at byte %d: %v: %q", l.at, l.why, data[l.at:min(int64(len(data)), l.at+300)])
 		}
 		lines++
 		got.apply(l.payload)
