@@ -3,10 +3,14 @@
 package solocron
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
+	"time"
+
+	"golang.org/x/sys/windows"
 )
 
 // noFollow is 0: Windows has no O_NOFOLLOW. The path is Lstat-checked
@@ -48,6 +52,46 @@ const heldNameCanChange = false
 // tracks instead; the size checks around each write still detect a second
 // writer, unless its records were shorter than ours and wholly overwritten.
 const ledgerAppend = 0
+
+// appendOnlySyncs is false on Windows: the control file is opened
+// O_APPEND (its writers share it and hold no lock, so only appending
+// keeps their lines apart), and FlushFileBuffers is denied on such a
+// handle (see ledgerAppend). With FileLockOptions.Sync its lines are
+// written but not flushed.
+const appendOnlySyncs = false
+
+// appendLockOffsetHigh places the byte that the control file's writers
+// lock at 2^62, past any data: Windows byte-range locks are mandatory, so
+// a lock on data would make a reader fail.
+const appendLockOffsetHigh = 1 << 30
+
+// lockAppend makes the control file's writers take turns. A handle opened
+// for appending only writes at the end of the file, but Wine finds the
+// end and then writes there, so that two processes' lines overwrite each
+// other (TestFileLockControlConcurrentWriters caught it); an exclusive
+// LockFileEx on one byte serializes the appends. It is tried every
+// millisecond, so that ctx can end the wait.
+func lockAppend(ctx context.Context, f *os.File) (unlock func(), err error) {
+	h := windows.Handle(f.Fd())
+	for {
+		ol := windows.Overlapped{OffsetHigh: appendLockOffsetHigh}
+		err := windows.LockFileEx(h, windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ol)
+		if err == nil {
+			return func() {
+				ol := windows.Overlapped{OffsetHigh: appendLockOffsetHigh}
+				_ = windows.UnlockFileEx(h, 0, 1, 0, &ol)
+			}, nil
+		}
+		if err != windows.ERROR_LOCK_VIOLATION {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
 
 // checkOwner does nothing on Windows: the file's owner is a security
 // descriptor, not a uid, and the default directory (under
