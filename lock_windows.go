@@ -9,8 +9,7 @@ import (
 	"os"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/windows"
+	"unsafe"
 )
 
 // noFollow is 0: Windows has no O_NOFOLLOW. The path is Lstat-checked
@@ -72,17 +71,17 @@ const appendLockOffsetHigh = 1 << 30
 // LockFileEx on one byte serializes the appends. It is tried every
 // millisecond, so that ctx can end the wait.
 func lockAppend(ctx context.Context, f *os.File) (unlock func(), err error) {
-	h := windows.Handle(f.Fd())
+	h := syscall.Handle(f.Fd())
 	for {
-		ol := windows.Overlapped{OffsetHigh: appendLockOffsetHigh}
-		err := windows.LockFileEx(h, windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ol)
+		ol := syscall.Overlapped{OffsetHigh: appendLockOffsetHigh}
+		err := lockFileEx(h, lockfileExclusiveLock|lockfileFailImmediately, &ol)
 		if err == nil {
 			return func() {
-				ol := windows.Overlapped{OffsetHigh: appendLockOffsetHigh}
-				_ = windows.UnlockFileEx(h, 0, 1, 0, &ol)
+				ol := syscall.Overlapped{OffsetHigh: appendLockOffsetHigh}
+				_ = unlockFileEx(h, &ol)
 			}, nil
 		}
-		if err != windows.ERROR_LOCK_VIOLATION {
+		if err != errorLockViolation {
 			return nil, err
 		}
 		select {
@@ -91,6 +90,37 @@ func lockAppend(ctx context.Context, f *os.File) (unlock func(), err error) {
 		case <-time.After(time.Millisecond):
 		}
 	}
+}
+
+// LockFileEx and UnlockFileEx on one byte, from kernel32 through the
+// standard library, so that the module needs no golang.org/x/sys of its
+// own (gofrs/flock uses them for the lock file itself).
+var (
+	kernel32         = syscall.NewLazyDLL("kernel32.dll")
+	procLockFileEx   = kernel32.NewProc("LockFileEx")
+	procUnlockFileEx = kernel32.NewProc("UnlockFileEx")
+)
+
+const (
+	lockfileFailImmediately = 0x1
+	lockfileExclusiveLock   = 0x2
+	errorLockViolation      = syscall.Errno(33) // ERROR_LOCK_VIOLATION
+)
+
+func lockFileEx(h syscall.Handle, flags uint32, ol *syscall.Overlapped) error {
+	r, _, err := procLockFileEx.Call(uintptr(h), uintptr(flags), 0, 1, 0, uintptr(unsafe.Pointer(ol)))
+	if r == 0 {
+		return err
+	}
+	return nil
+}
+
+func unlockFileEx(h syscall.Handle, ol *syscall.Overlapped) error {
+	r, _, err := procUnlockFileEx.Call(uintptr(h), 0, 1, 0, uintptr(unsafe.Pointer(ol)))
+	if r == 0 {
+		return err
+	}
+	return nil
 }
 
 // checkOwner does nothing on Windows: the file's owner is a security
