@@ -54,7 +54,11 @@ func (t *term) recordOutcome(rc *runContext, d time.Duration, err error) {
 	}
 	r := &rc.run
 	o := Outcome{Job: r.ledgerName(), Tick: r.Tick, Ran: true, Duration: d, Error: outcomeError(err)}
-	if !r.Manual {
+	switch {
+	case r.Manual:
+	case !rc.next.IsZero():
+		o.Next = rc.next
+	default:
 		o.Next = rc.j.sched.Next(r.Tick)
 	}
 	t.outcomes.add(o)
