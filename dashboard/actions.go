@@ -73,15 +73,14 @@ func (h *Handler) runNow(r *http.Request, job string) result {
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.RunWait)
 	defer cancel()
 	err := h.s.RunNow(ctx, job)
-	if errors.Is(err, solocron.ErrNotLeader) {
-		return h.requestRun(r, job)
-	}
 	switch {
+	case errors.Is(err, solocron.ErrNotLeader): // before any run: the term had ended, or never began
+		return h.requestRun(r, job)
 	case err == nil:
 		return result{"ok", fmt.Sprintf("Ran “%s” now: it finished without error.", job), http.StatusOK}
 	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil:
 		return result{"pending", fmt.Sprintf("“%s” did not finish within %v; it may still be running: reload to see.", job, h.opts.RunWait), http.StatusAccepted}
-	case errors.Is(err, solocron.ErrNotLeader) || errors.Is(err, solocron.ErrUnknownJob) || errors.Is(err, solocron.ErrJobRunning):
+	case errors.Is(err, solocron.ErrUnknownJob) || errors.Is(err, solocron.ErrJobRunning):
 		return refused("Not run", err)
 	}
 	// The run's own error, most likely (or the ledger's).
