@@ -53,6 +53,7 @@ type term struct {
 	byName    map[string]*job         // the known jobs by name
 	paused    map[*job]bool           // the paused ones
 	requested map[*job]time.Time      // the last requested run handled
+	manual    map[*job]time.Time      // the last RunNow's claimed instant
 
 	ledgerMu sync.Mutex // one ledger call at a time
 	due      due
@@ -73,7 +74,7 @@ func newTerm(lease Lease, c Candidate, jobs []*job, clock Clock, report *reporte
 		inbox: newInbox(jobs), requests: make(chan func(context.Context)), ended: make(chan struct{}),
 		outcomes: newOutcomes(),
 		control:  ctl, steerSoon: make(chan struct{}, 1), controls: make(chan map[string]Control),
-		byName: make(map[string]*job), paused: make(map[*job]bool), requested: make(map[*job]time.Time),
+		byName: make(map[string]*job), paused: make(map[*job]bool), requested: make(map[*job]time.Time), manual: make(map[*job]time.Time),
 		known: make(map[*job]bool),
 	}
 	t.dispatch = newDispatcher(t.run)

@@ -107,7 +107,14 @@ func (t *term) runNow(ctx context.Context, j *job) error {
 			result <- fmt.Errorf("%w: %q", ErrJobRunning, j.Name)
 			return
 		}
-		r := Run{Job: j.Name, Tick: t.clock.Now().Truncate(time.Microsecond), Manual: true}
+		// Manual runs are claimed at distinct instants, even when the
+		// clock's grain is coarser than the ledger's microsecond (Windows).
+		tick := t.clock.Now().Truncate(time.Microsecond)
+		if last := t.manual[j]; !tick.After(last) {
+			tick = last.Add(time.Microsecond)
+		}
+		t.manual[j] = tick
+		r := Run{Job: j.Name, Tick: tick, Manual: true}
 		granted, err := t.claim(runs, []Claim{{Job: j.Name + manualSuffix, Tick: r.Tick}})
 		if err == nil && !granted[0] {
 			err = fmt.Errorf("solocron: the ledger refused a manual run of %q at %v", j.Name, r.Tick)
