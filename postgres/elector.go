@@ -132,12 +132,12 @@ func (e *Elector) Campaign(ctx context.Context, cand solocron.Candidate) (solocr
 	return l, nil
 }
 
-// warmSpare opens the spare connection for a campaign (see spare.pin); a
-// failure is left for the first call that needs it to report.
+// warmSpare opens the spare connection for a campaign (see spare.pin)
+// and reads the control state once on it, so that its statement is
+// prepared before the takeover needs it; a failure is left for the first
+// call that needs the connection to report.
 func (e *Elector) warmSpare(ctx context.Context) {
-	if c, err := e.connect(ctx); err == nil {
-		e.spare.put(c)
-	}
+	_, _ = e.Control(ctx)
 }
 
 func (e *Elector) campaign(ctx context.Context, c *pgx.Conn, cand solocron.Candidate) (*lease, error) {
