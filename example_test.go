@@ -71,7 +71,10 @@ func ExampleScheduler_Status() {
 	//   "running": false,
 	//   "runs": 0,
 	//   "errors": 0,
-	//   "skips": 0
+	//   "skips": 0,
+	//   "ledger": {
+	//     "paused": false
+	//   }
 	// }
 }
 
@@ -116,4 +119,40 @@ func ExampleJoinHooks() {
 	// Output:
 	// metrics: sync
 	// audit: sync
+}
+
+// Any process pauses a job for the whole cluster, and any process asks
+// for a run: the leader, wherever it is, reads both from the ledger.
+func ExampleScheduler_RequestRun() {
+	store := solocrontest.NewStore() // stands for the processes' shared elector
+	ran := make(chan solocron.Run, 1)
+	job := solocron.Job{Name: "rebuild-index", Spec: "@daily", Run: func(ctx context.Context) error {
+		run, _ := solocron.RunFrom(ctx)
+		ran <- run
+		return nil
+	}}
+	leader, _ := solocron.New(solocron.Options{Elector: store.Elector()})
+	_ = leader.Add(job)
+	_ = leader.Start()
+	defer leader.Stop(context.Background())
+	for leader.Status(context.Background()).Role != solocron.Leader {
+		time.Sleep(time.Millisecond)
+	}
+	standby, _ := solocron.New(solocron.Options{Elector: store.Elector()})
+	_ = standby.Add(job)
+	_ = standby.Start()
+	defer standby.Stop(context.Background())
+
+	_ = standby.Pause(context.Background(), "rebuild-index")
+	fmt.Println("paused:", standby.Status(context.Background()).Jobs[0].Ledger.Paused)
+	_ = standby.Resume(context.Background(), "rebuild-index")
+
+	if err := standby.RequestRun(context.Background(), "rebuild-index"); err != nil {
+		log.Fatal(err)
+	}
+	run := <-ran // within about a second
+	fmt.Println("requested run:", run.Requested)
+	// Output:
+	// paused: true
+	// requested run: true
 }

@@ -23,16 +23,21 @@ func TestTenThousandClaimsInOneRoundTrip(t *testing.T) {
 
 	const n = 10000
 	claims := make([]solocron.Claim, n)
+	outcomes := make([]solocron.Outcome, n)
 	jobs := make([]string, n)
 	for i := range claims {
 		jobs[i] = fmt.Sprintf("job-%05d", i)
 		claims[i] = solocron.Claim{Job: jobs[i], Tick: tick}
+		outcomes[i] = solocron.Outcome{Job: jobs[i], Tick: tick, Ran: true, Duration: time.Duration(i) * time.Millisecond}
+		if i%2 == 1 {
+			outcomes[i].Error = fmt.Sprintf("failed %d", i)
+		}
 	}
 	// The first use of each statement also prepares it.
 	if _, err := l.Claim(ctx, claims[:1]); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Complete(ctx, claims[:1]); err != nil {
+	if err := l.Complete(ctx, outcomes[:1]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := l.Records(ctx, jobs[:1]); err != nil {
@@ -61,11 +66,13 @@ func TestTenThousandClaimsInOneRoundTrip(t *testing.T) {
 	if ok[0] {
 		t.Fatal("job-00000 was granted its tick twice")
 	}
-	roundTrips("Complete", func() error { return l.Complete(ctx, claims) })
+	roundTrips("Complete", func() error { return l.Complete(ctx, outcomes) })
 	var recs map[string]solocron.Record
 	roundTrips("Records", func() (err error) { recs, err = l.Records(ctx, jobs); return err })
-	if len(recs) != n || !recs[jobs[n-1]].Completed.Equal(tick) {
-		t.Fatalf("Records: %d records, last %+v", len(recs), recs[jobs[n-1]])
+	last := recs[jobs[n-1]]
+	if len(recs) != n || !last.Completed.Equal(tick) || !last.Finished.Equal(tick) ||
+		last.Duration != (n-1)*time.Millisecond || last.Error != fmt.Sprintf("failed %d", n-1) {
+		t.Fatalf("Records: %d records, last %+v", len(recs), last)
 	}
 }
 
@@ -109,6 +116,55 @@ func TestBatchNamingAJobTwice(t *testing.T) {
 	}
 	if !r["job"].Claimed.Equal(at(2)) || !r["other"].Claimed.Equal(at(3)) {
 		t.Fatalf("records %+v", r)
+	}
+}
+
+// A batch of outcomes applies them as if one after the other: a job's
+// latest run counts (of two of one tick, the later given), an older run
+// or a tick decided without a run leaves the last run alone, and a job
+// with no record gets none.
+func TestBatchOfOutcomes(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	l := campaignOrFail(t, mustNew(t, o), 1)
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	for _, job := range []string{"a", "b", "c"} {
+		if ok, err := l.Claim(ctx, []solocron.Claim{{Job: job, Tick: at(3)}}); err != nil || !ok[0] {
+			t.Fatalf("Claim(%s) = %v, %v", job, ok, err)
+		}
+	}
+	ran := func(job string, s int, err string) solocron.Outcome {
+		return solocron.Outcome{Job: job, Tick: at(s), Ran: true, Duration: time.Duration(s) * time.Millisecond, Error: err}
+	}
+	err := l.Complete(ctx, []solocron.Outcome{
+		ran("a", 2, "second"), ran("a", 1, "first"), // the later tick counts, not the later given
+		ran("b", 3, "x"), ran("b", 3, ""), // of one tick, the later given
+		ran("c", 2, "ran"), {Job: "c", Tick: at(3)}, // a skip after a run
+		ran("none", 1, "no record"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := l.Records(ctx, []string{"a", "b", "c", "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := r["a"]; !a.Completed.Equal(at(2)) || !a.Finished.Equal(at(2)) || a.Error != "second" || a.Duration != 2*time.Millisecond {
+		t.Errorf("a = %+v, want its run of tick 2", a)
+	}
+	if b := r["b"]; !b.Finished.Equal(at(3)) || b.Error != "" {
+		t.Errorf("b = %+v, want the success given last", b)
+	}
+	if c := r["c"]; !c.Completed.Equal(at(3)) || !c.Finished.Equal(at(2)) || c.Error != "ran" {
+		t.Errorf("c = %+v, want completed 3, its run of tick 2", c)
+	}
+	if _, ok := r["none"]; ok {
+		t.Errorf("an outcome made a record: %+v", r["none"])
+	}
+	if n := queryInt64(t, o.URL, `SELECT count(*) FROM `+newTables(o).ledger+` WHERE app = $1 AND error = ''`, o.App); *n != 0 {
+		t.Errorf("%d successes stored as '', want NULL", *n)
 	}
 }
 

@@ -83,7 +83,18 @@
 // Campaign creates missing tables, also ones dropped since an earlier
 // term: a leader whose ledger was dropped fails its claims, steps down and
 // campaigns again, and the new term finds a ledger without a marker, so
-// stale. Holder never creates tables.
+// stale. Holder and Observe never create tables.
+//
+// # Outcomes and control state
+//
+// The ledger also keeps each job's last run that finished (its tick,
+// duration and error), written by Complete in the statement that moves
+// the completed ticks. Pauses and requested runs live in ControlTable,
+// written by any process (SetPaused, RequestRun: one upsert each, not
+// fenced, which creates the control table alone if it is missing) and
+// read by the leader every second (Control: one indexed read on a
+// connection kept for these calls, not the lease's session). Observe
+// reads the App's ledger and control rows in one statement.
 //
 // # Defaults and timing
 //
@@ -107,8 +118,10 @@
 //
 // The lock belongs to a session: connect directly, or through a pooler in
 // session mode. PgBouncer in transaction mode cannot carry it. Each
-// process keeps one connection while it campaigns or leads, plus a short
-// one for Holder. The tables are created if missing, in Schema ("public")
-// with the names LeaseTable and LedgerTable; several Apps share them.
+// process keeps one connection while it campaigns or leads, plus one for
+// Observe, Control, SetPaused and RequestRun, closed after 10s idle (the
+// leader, polling Control, keeps it), and a short one for Holder. The
+// tables are created if missing, in Schema ("public") with the names
+// LeaseTable, LedgerTable and ControlTable; several Apps share them.
 // Tables made by an older version get the columns added since.
 package postgres

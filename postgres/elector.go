@@ -30,6 +30,8 @@ type Elector struct {
 	// leading is the last term this Elector began: RunTx fences a run's
 	// transaction by it.
 	leading atomic.Pointer[lease]
+
+	spare spare // the connection of Observe, Control, SetPaused, RequestRun
 }
 
 // New returns an Elector. It parses the URL and checks the options but
@@ -96,8 +98,9 @@ func closeQuietly(c *pgx.Conn) {
 // operator may have dropped one since, and a leader whose claims then
 // failed campaigns again (the data of a dropped table is gone: a new
 // ledger has no term marker, so the next term reports it stale). Only
-// campaigns create tables: Holder, a reader, must not make a new ledger
-// under a leader that would then claim in it unawares.
+// campaigns create the lease and the ledger: Holder or Observe, readers,
+// must not make a new ledger under a leader that would then claim in it
+// unawares. (SetPaused and RequestRun create the control table alone.)
 func (e *Elector) ensureTables(ctx context.Context, c *pgx.Conn) error {
 	if err := ensureTables(ctx, c, e.t); err != nil {
 		return fmt.Errorf("creating the tables: %w", err)
@@ -248,20 +251,3 @@ func (e *Elector) Holder(ctx context.Context) (solocron.Holder, error) {
 	h.Since, h.Term = h.Since.UTC(), uint64(term)
 	return h, nil
 }
-
-// errControlPending stands for the control state, not written yet.
-var errControlPending = errors.New("not implemented yet")
-
-func (e *Elector) Observe(ctx context.Context) (map[string]solocron.Record, error) {
-	return nil, errControlPending
-}
-
-func (e *Elector) Control(ctx context.Context) (map[string]solocron.Control, error) {
-	return nil, errControlPending
-}
-
-func (e *Elector) SetPaused(ctx context.Context, job string, paused bool) error {
-	return errControlPending
-}
-
-func (e *Elector) RequestRun(ctx context.Context, job string) error { return errControlPending }

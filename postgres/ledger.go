@@ -30,18 +30,14 @@ func (l *lease) Records(ctx context.Context, jobs []string) (map[string]solocron
 		for rs.Next() {
 			rows++
 			var job *string
-			var claimed, completed *time.Time
-			if err := rs.Scan(&job, &claimed, &completed); err != nil {
+			var r ledgerRow
+			if err := rs.Scan(&job, &r.claimed, &r.completed, &r.finished, &r.durationUs, &r.error); err != nil {
 				return err
 			}
 			if job == nil {
 				continue
 			}
-			r := solocron.Record{Claimed: claimed.UTC()}
-			if completed != nil {
-				r.Completed = completed.UTC()
-			}
-			out[*job] = r
+			out[*job] = r.record()
 		}
 		return rs.Err()
 	})
@@ -136,19 +132,23 @@ func claimArgs(claims []solocron.Claim, idx []int) (jobs []string, ticks []time.
 	return jobs, ticks, retry
 }
 
-// Complete records that claimed ticks finished.
+// Complete records how claimed ticks ended, in one statement.
 func (l *lease) Complete(ctx context.Context, done []solocron.Outcome) error {
 	if err := l.current(); err != nil {
 		return err
 	}
-	jobs, ticks := make([]string, len(done)), make([]time.Time, len(done))
-	for i, c := range done {
-		jobs[i], ticks[i] = c.Job, c.Tick.Truncate(time.Microsecond)
+	n := len(done)
+	jobs, ticks, ran := make([]string, n), make([]time.Time, n), make([]bool, n)
+	durations, errs := make([]int64, n), make([]string, n)
+	for i, o := range done {
+		jobs[i], ticks[i], ran[i] = o.Job, o.Tick.Truncate(time.Microsecond), o.Ran
+		durations[i], errs[i] = o.Duration.Microseconds(), o.Error
 	}
 	var current bool
-	var n int64
+	var updated int64
 	err := l.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
-		return c.QueryRow(ctx, l.e.sql.complete, l.e.opt.App, int64(l.term), jobs, ticks).Scan(&current, &n)
+		return c.QueryRow(ctx, l.e.sql.complete, l.e.opt.App, int64(l.term), jobs, ticks, ran, durations, errs).
+			Scan(&current, &updated)
 	})
 	if err != nil {
 		return l.fail(ctx, "complete", err)
@@ -157,6 +157,34 @@ func (l *lease) Complete(ctx context.Context, done []solocron.Outcome) error {
 		return l.fenced()
 	}
 	return nil
+}
+
+// ledgerRow is a ledger record as scanned; columns that may be NULL are
+// pointers.
+type ledgerRow struct {
+	claimed, completed, finished *time.Time
+	durationUs                   *int64
+	error                        *string
+}
+
+func (r ledgerRow) record() solocron.Record {
+	var rec solocron.Record
+	if r.claimed != nil {
+		rec.Claimed = r.claimed.UTC()
+	}
+	if r.completed != nil {
+		rec.Completed = r.completed.UTC()
+	}
+	if r.finished != nil {
+		rec.Finished = r.finished.UTC()
+	}
+	if r.durationUs != nil {
+		rec.Duration = time.Duration(*r.durationUs) * time.Microsecond
+	}
+	if r.error != nil {
+		rec.Error = *r.error
+	}
+	return rec
 }
 
 // Reset sets the job's claimed and completed ticks to tick, even when

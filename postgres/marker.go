@@ -15,6 +15,9 @@ import "fmt"
 // unclaimed that ran, so the term that finds it reports it stale.
 const markerJob = `E'\x1fterm'`
 
+// markerName is markerJob's name in Go.
+const markerName = "\x1fterm"
+
 // staleLedger explains why the ledger is stale, given the lease row's
 // term and the ledger's marker before this term began, or returns nil.
 func (e *Elector) staleLedger(leaseTerm, marker *int64) error {

@@ -112,7 +112,7 @@ func TestTermMarkerIsNoJob(t *testing.T) {
 	if err != nil || ok[0] || !ok[1] {
 		t.Fatalf("Claim = %v, %v; want the marker refused and the job granted", ok, err)
 	}
-	if err := l.Complete(ctx, []solocron.Claim{{Job: name, Tick: far}}); err != nil {
+	if err := l.Complete(ctx, []solocron.Outcome{{Job: name, Tick: far, Ran: true, Error: "x"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Reset(ctx, name, far); err != nil {
@@ -122,7 +122,7 @@ func TestTermMarkerIsNoJob(t *testing.T) {
 		t.Fatalf("Records = %v, %v; want no record", r, err)
 	}
 	n := queryInt64(t, o.URL, `SELECT count(*) FROM `+newTables(o).ledger+` WHERE app = $1 AND job = `+markerJob+
-		` AND term = $2 AND claimed < $3`, o.App, *want, far)
+		` AND term = $2 AND claimed < $3 AND finished IS NULL AND error IS NULL`, o.App, *want, far)
 	if *n != 1 {
 		t.Fatal("a ledger call changed the term marker")
 	}

@@ -16,11 +16,12 @@ import (
 // lingers on the server (network partition, frozen process), where a
 // standby takes over about TTL after the last renewal.
 const (
-	DefaultSchema      = "public"
-	DefaultLeaseTable  = "solocron_lease"
-	DefaultLedgerTable = "solocron_ledger"
-	DefaultTTL         = 15 * time.Second
-	MinTTL             = time.Second
+	DefaultSchema       = "public"
+	DefaultLeaseTable   = "solocron_lease"
+	DefaultLedgerTable  = "solocron_ledger"
+	DefaultControlTable = "solocron_control"
+	DefaultTTL          = 15 * time.Second
+	MinTTL              = time.Second
 )
 
 // Options configures an Elector.
@@ -38,7 +39,7 @@ type Options struct {
 	// each with its own lock key, lease row and ledger rows. Required.
 	App string
 
-	// Schema holds the two tables, "public" by default. The tables are
+	// Schema holds the three tables, "public" by default. The tables are
 	// created if missing (which needs the CREATE privilege once).
 	Schema string
 	// LeaseTable has one row per App: holder, term and deadline.
@@ -48,6 +49,10 @@ type Options struct {
 	// completed; and one per App, the term marker, that tells a ledger
 	// older than the last term. Default "solocron_ledger".
 	LedgerTable string
+	// ControlTable has one row per App and job that was ever paused or
+	// had a run requested (Elector.SetPaused, Elector.RequestRun).
+	// Default "solocron_control".
+	ControlTable string
 
 	// TTL is how long the lease row stays valid without renewal, from
 	// the database's clock. Default 15s, at least 1s.
@@ -84,8 +89,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.LedgerTable == "" {
 		o.LedgerTable = DefaultLedgerTable
 	}
+	if o.ControlTable == "" {
+		o.ControlTable = DefaultControlTable
+	}
 	for _, id := range []struct{ name, v string }{
-		{"Schema", o.Schema}, {"LeaseTable", o.LeaseTable}, {"LedgerTable", o.LedgerTable},
+		{"Schema", o.Schema}, {"LeaseTable", o.LeaseTable}, {"LedgerTable", o.LedgerTable}, {"ControlTable", o.ControlTable},
 	} {
 		// PostgreSQL truncates longer names silently: two apps could
 		// then share a table without knowing it.
@@ -93,8 +101,8 @@ func (o Options) withDefaults() (Options, error) {
 			return o, fmt.Errorf("solocron/postgres: Options.%s %q must be at most 63 bytes without NUL", id.name, id.v)
 		}
 	}
-	if o.LeaseTable == o.LedgerTable {
-		return o, errors.New("solocron/postgres: Options.LeaseTable and Options.LedgerTable must differ")
+	if o.LeaseTable == o.LedgerTable || o.ControlTable == o.LeaseTable || o.ControlTable == o.LedgerTable {
+		return o, errors.New("solocron/postgres: Options.LeaseTable, Options.LedgerTable and Options.ControlTable must differ")
 	}
 	lt := leasetiming.Timing{TTL: o.TTL, RenewInterval: o.RenewInterval, Margin: o.Margin}
 	lt, err := lt.WithDefaults("solocron/postgres", DefaultTTL, MinTTL)

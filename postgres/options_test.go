@@ -20,6 +20,8 @@ func TestOptionsAreValidated(t *testing.T) {
 		{"NoApp", func(o *Options) { o.App = "" }, "App is required"},
 		{"LongTable", func(o *Options) { o.LeaseTable = strings.Repeat("x", 64) }, "LeaseTable"},
 		{"SameTables", func(o *Options) { o.LeaseTable, o.LedgerTable = "t", "t" }, "must differ"},
+		{"ControlIsLedger", func(o *Options) { o.ControlTable = DefaultLedgerTable }, "must differ"},
+		{"LongControlTable", func(o *Options) { o.ControlTable = strings.Repeat("x", 64) }, "ControlTable"},
 		{"ShortTTL", func(o *Options) { o.TTL = 500 * time.Millisecond }, "TTL 500ms is too short"},
 		{"OddTTL", func(o *Options) { o.TTL = 1500*time.Millisecond + time.Microsecond }, "milliseconds"},
 		{"BigMargin", func(o *Options) { o.Margin = 8 * time.Second }, "Margin 8s"},
@@ -95,5 +97,13 @@ func TestNoCredentialInErrorsOrString(t *testing.T) {
 		}
 		check(t, "Holder's error", err.Error())
 		t.Logf("Holder error: %v", err)
+		if _, err = e.Observe(ctx); err == nil {
+			t.Fatal("Observe succeeded against a refusing server")
+		}
+		check(t, "Observe's error", err.Error())
+		if err = e.SetPaused(ctx, "job", true); err == nil {
+			t.Fatal("SetPaused succeeded against a refusing server")
+		}
+		check(t, "SetPaused's error", err.Error())
 	}
 }

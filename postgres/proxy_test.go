@@ -24,8 +24,9 @@ type proxy struct {
 	stop    chan struct{} // closed by close: releases stalled forwarders
 
 	// turns counts how often the server answered after the client
-	// spoke: the round trips.
+	// spoke: the round trips. accepted counts the connections.
 	turns     atomic.Int64
+	accepted  atomic.Int64
 	lastWrite atomic.Int32 // 1 client to server, 2 server to client
 }
 
@@ -58,6 +59,7 @@ func (p *proxy) accept() {
 		if err != nil {
 			return
 		}
+		p.accepted.Add(1)
 		p.mu.Lock()
 		stalled := p.stalled
 		p.conns = append(p.conns, down)

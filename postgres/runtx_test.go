@@ -155,7 +155,7 @@ func TestRunTxCommitsTheEffectWithTheCompletion(t *testing.T) {
 	if n := x.count(t); n != 1 {
 		t.Fatalf("%d effects after a refused RunTx, want 1: it was not rolled back", n)
 	}
-	if err := x.l.Complete(context.Background(), []solocron.Claim{{Job: "effect", Tick: tick}}); err != nil {
+	if err := x.l.Complete(context.Background(), []solocron.Outcome{{Job: "effect", Tick: tick, Ran: true, Duration: time.Second}}); err != nil {
 		t.Fatalf("Complete after RunTx: %v", err)
 	}
 	if r := x.record(t, "effect"); !r.Completed.Equal(tick) || !r.Claimed.Equal(tick) {

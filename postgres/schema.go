@@ -9,19 +9,21 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// tables are the quoted, schema-qualified names of the two tables.
+// tables are the quoted, schema-qualified names of the three tables.
 type tables struct {
-	schema, lease, ledger string // quoted
-	leaseName, ledgerName string // qualified but unquoted, for to_regclass and String
+	schema, lease, ledger, control     string // quoted
+	leaseName, ledgerName, controlName string // qualified but unquoted, for to_regclass and String
 }
 
 func newTables(o Options) tables {
 	return tables{
-		schema:     pgx.Identifier{o.Schema}.Sanitize(),
-		lease:      pgx.Identifier{o.Schema, o.LeaseTable}.Sanitize(),
-		ledger:     pgx.Identifier{o.Schema, o.LedgerTable}.Sanitize(),
-		leaseName:  o.Schema + "." + o.LeaseTable,
-		ledgerName: o.Schema + "." + o.LedgerTable,
+		schema:      pgx.Identifier{o.Schema}.Sanitize(),
+		lease:       pgx.Identifier{o.Schema, o.LeaseTable}.Sanitize(),
+		ledger:      pgx.Identifier{o.Schema, o.LedgerTable}.Sanitize(),
+		control:     pgx.Identifier{o.Schema, o.ControlTable}.Sanitize(),
+		leaseName:   o.Schema + "." + o.LeaseTable,
+		ledgerName:  o.Schema + "." + o.LedgerTable,
+		controlName: o.Schema + "." + o.ControlTable,
 	}
 }
 
@@ -57,18 +59,24 @@ var (
 		{"holder_jobs", "text"}, // the holder's Candidate.Jobs: a digest of its job names
 	}
 	ledgerAdded = []addedColumn{
-		{"term", "bigint"}, // on the term marker row only (see markerJob)
+		{"term", "bigint"}, // on the term marker row only (see markerJob); must stay first
+		// The last run that finished: its tick, how long it took and
+		// its error's first line (NULL when it succeeded).
+		{"finished", "timestamptz"},
+		{"duration_us", "bigint"},
+		{"error", "text"},
 	}
 )
 
 // tableState is what ensureTables finds.
 type tableState struct {
-	schema, lease, ledger bool // exist
-	leaseCols, ledgerCols int  // added columns present
+	schema, lease, ledger, control bool // exist
+	leaseCols, ledgerCols          int  // added columns present
+	ledgerTerm                     bool // the ledger has the term column (of the term marker)
 }
 
 func (s tableState) complete() bool {
-	return s.schema && s.lease && s.ledger && s.leaseCols == len(leaseAdded) && s.ledgerCols == len(ledgerAdded)
+	return s.schema && s.lease && s.ledger && s.control && s.leaseCols == len(leaseAdded) && s.ledgerCols == len(ledgerAdded)
 }
 
 // readTableState finds which tables and added columns exist.
@@ -77,10 +85,12 @@ func readTableState(ctx context.Context, c interface {
 }, t tables) (tableState, error) {
 	var s tableState
 	err := c.QueryRow(ctx, `SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL, to_regclass($3) IS NOT NULL,
+		to_regclass($6) IS NOT NULL,
 		(SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($2) AND attname = ANY ($4::text[]) AND NOT attisdropped),
-		(SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = ANY ($5::text[]) AND NOT attisdropped)`,
-		t.schema, t.lease, t.ledger, columnNames(leaseAdded), columnNames(ledgerAdded)).
-		Scan(&s.schema, &s.lease, &s.ledger, &s.leaseCols, &s.ledgerCols)
+		(SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = ANY ($5::text[]) AND NOT attisdropped),
+		EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'term' AND NOT attisdropped)`,
+		t.schema, t.lease, t.ledger, columnNames(leaseAdded), columnNames(ledgerAdded), t.control).
+		Scan(&s.schema, &s.lease, &s.ledger, &s.control, &s.leaseCols, &s.ledgerCols, &s.ledgerTerm)
 	return s, err
 }
 
@@ -153,13 +163,61 @@ func ensureTables(ctx context.Context, c *pgx.Conn, t tables) error {
 		if !s.ledger || s.ledgerCols < len(ledgerAdded) {
 			stmts = append(stmts, addColumns(t.ledger, ledgerAdded))
 		}
-		if s.ledger && s.ledgerCols == 0 {
-			// A ledger made before term markers (it lacks term, its
-			// first added column), which is current: each App's marker
-			// starts at its lease row's term, so that the next term does
-			// not report it stale.
+		if s.ledger && !s.ledgerTerm {
+			// A ledger made before term markers, which is current: each
+			// App's marker starts at its lease row's term, so that the
+			// next term does not report it stale.
 			stmts = append(stmts, fmt.Sprintf(`INSERT INTO %s (app, job, claimed, term)
 	SELECT app, %s, now(), term FROM %s ON CONFLICT (app, job) DO NOTHING`, t.ledger, markerJob, t.lease))
+		}
+		if !s.control {
+			stmts = append(stmts, createControl(t))
+		}
+		for _, s := range stmts {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// createControl creates the control table. Its rows are written by any
+// process (SetPaused, RequestRun) and only read by the leader: they are
+// not fenced, and a table recreated empty only forgets pauses and
+// requests.
+func createControl(t tables) string {
+	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
+	app       text NOT NULL,
+	job       text NOT NULL,
+	paused    boolean NOT NULL DEFAULT false,
+	requested timestamptz,          -- the last run requested; only grows
+	PRIMARY KEY (app, job)
+)`, t.control)
+}
+
+// ensureControl creates the schema and the control table if missing, for
+// a write of control state that found it missing. Unlike ensureTables it
+// leaves the lease and the ledger alone: a new ledger is made only by a
+// campaign, which then knows it is new.
+func ensureControl(ctx context.Context, c *pgx.Conn, t tables) error {
+	return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, ddlKey); err != nil {
+			return err
+		}
+		s, err := readTableState(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		var stmts []string
+		if !s.schema { // checked: CREATE SCHEMA IF NOT EXISTS needs the right to create one
+			stmts = append(stmts, `CREATE SCHEMA IF NOT EXISTS `+t.schema)
+		}
+		if !s.control {
+			stmts = append(stmts, createControl(t))
 		}
 		for _, s := range stmts {
 			if _, err := tx.Exec(ctx, s); err != nil {

@@ -109,3 +109,76 @@ func TestStandbyRecreatesADroppedTable(t *testing.T) {
 		t.Fatalf("the ledger survived, yet it is reported stale: %v", err)
 	}
 }
+
+// previousVersionTables makes the tables as the version before outcomes
+// and control state did (the lease row at term 5, its term marker, and
+// one record), without the control table.
+func previousVersionTables(t *testing.T, o Options) {
+	t.Helper()
+	tb := newTables(o)
+	sqlExec(t, o.URL, `CREATE SCHEMA IF NOT EXISTS `+tb.schema)
+	sqlExec(t, o.URL, `CREATE TABLE `+tb.lease+` (app text PRIMARY KEY, term bigint NOT NULL, host text,
+		pid integer, since timestamptz, deadline timestamptz NOT NULL, backend integer, holder_app text, holder_jobs text)`)
+	sqlExec(t, o.URL, `CREATE TABLE `+tb.ledger+` (app text NOT NULL, job text NOT NULL,
+		claimed timestamptz NOT NULL, completed timestamptz, term bigint, PRIMARY KEY (app, job))`)
+	sqlExec(t, o.URL, `INSERT INTO `+tb.lease+` VALUES ($1, 5, NULL, NULL, now() - interval '1 hour', now() - interval '1 hour', NULL, NULL, NULL)`, o.App)
+	sqlExec(t, o.URL, `INSERT INTO `+tb.ledger+` VALUES ($1, `+markerJob+`, now(), NULL, 5), ($1, 'job', $2, $2, NULL)`, o.App, oldTick)
+}
+
+// Tables of the previous version are read before any process of this
+// version campaigned (a rolling upgrade, the solocron command run first),
+// and upgraded in place by the first campaign: the ledger gets the
+// outcome columns and keeps its records and marker, the control table is
+// made.
+func TestTablesOfThePreviousVersionAreUpgraded(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	tb := newTables(o)
+	previousVersionTables(t, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	r, err := mustNew(t, o).Observe(ctx)
+	if err != nil || len(r) != 1 || !r["job"].Claimed.Equal(oldTick) || !r["job"].Finished.IsZero() {
+		t.Fatalf("Observe of the previous version's ledger = %v, %v; want its record", r, err)
+	}
+	if c, err := mustNew(t, o).Control(ctx); err != nil || len(c) != 0 {
+		t.Fatalf("Control before the control table exists = %v, %v; want nothing", c, err)
+	}
+	if err := mustNew(t, o).SetPaused(ctx, "job", true); err != nil {
+		t.Fatalf("SetPaused on the previous version's tables: %v", err)
+	}
+	r, err = mustNew(t, o).Observe(ctx)
+	if err != nil || len(r) != 1 || !r["job"].Claimed.Equal(oldTick) || !r["job"].Paused {
+		t.Fatalf("Observe of the previous version's ledger and a new control table = %v, %v", r, err)
+	}
+
+	e := mustNew(t, o)
+	l, err := e.Campaign(ctx, solocron.Candidate{PID: 1, Hostname: "h"})
+	if err != nil {
+		t.Fatalf("Campaign on the previous version's tables: %v", err)
+	}
+	defer func() { _ = l.Release(context.Background()) }()
+	if err := l.LedgerStale(); err != nil || l.Term() <= 5 {
+		t.Fatalf("term %d, stale: %v; want a term above 5 and a current ledger", l.Term(), err)
+	}
+	added := queryInt64(t, o.URL, `SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1)
+		AND attname IN ('finished', 'duration_us', 'error') AND NOT attisdropped`, tb.ledger)
+	if *added != 3 {
+		t.Fatalf("%d of the 3 outcome columns were added to the ledger", *added)
+	}
+	tick := oldTick.Add(time.Minute)
+	claimGranted(t, l, tick)
+	if err := l.Complete(ctx, []solocron.Outcome{{Job: "job", Tick: tick, Ran: true, Duration: 2 * time.Second, Error: "timeout"}}); err != nil {
+		t.Fatalf("Complete on the upgraded ledger: %v", err)
+	}
+	want := func(r solocron.Record) bool {
+		return r.Completed.Equal(tick) && r.Finished.Equal(tick) && r.Duration == 2*time.Second && r.Error == "timeout"
+	}
+	if rs, err := l.Records(ctx, []string{"job"}); err != nil || !want(rs["job"]) {
+		t.Fatalf("Records = %+v, %v", rs, err)
+	}
+	if r, err := e.Observe(ctx); err != nil || len(r) != 1 || !want(r["job"]) || !r["job"].Paused {
+		t.Fatalf("Observe = %+v, %v", r, err)
+	}
+}

@@ -74,11 +74,12 @@ func testOptions(t testing.TB) Options {
 		name = name[:30]
 	}
 	o := Options{
-		URL:         url,
-		App:         name + "-" + id,
-		Schema:      testSchemaPrefix + id,
-		LeaseTable:  "lease_" + id,
-		LedgerTable: "ledger_" + id,
+		URL:          url,
+		App:          name + "-" + id,
+		Schema:       testSchemaPrefix + id,
+		LeaseTable:   "lease_" + id,
+		LedgerTable:  "ledger_" + id,
+		ControlTable: "control_" + id,
 	}
 	t.Cleanup(func() { dropSchema(t, o) })
 	return o

@@ -8,6 +8,8 @@ type statements struct {
 	sessionSettings, wait, lock, take, renew, release, holder string
 	records, claim, complete, reset                           string
 	finish                                                    string
+	observe, observeLedger, observeControl                    string
+	control, setPaused, requestRun                            string
 }
 
 // advisoryHolder selects the pid of the session holding the App's lock,
@@ -139,7 +141,7 @@ func newStatements(t tables) statements {
 
 		// records returns no row at all when the term is over, and one
 		// row with a NULL job when no job has a record. $3 jobs.
-		records: fmt.Sprintf(`SELECT l.job, l.claimed, l.completed
+		records: fmt.Sprintf(`SELECT l.job, l.claimed, l.completed, l.finished, l.duration_us, l.error
 			FROM %s r LEFT JOIN %s l ON l.app = r.app AND l.job = ANY ($3::text[]) AND l.job <> %s
 			WHERE r.app = $1 AND r.term = $2`, t.lease, t.ledger, markerJob),
 
@@ -166,17 +168,33 @@ func newStatements(t tables) statements {
 			SELECT EXISTS (SELECT 1 FROM lease), coalesce((SELECT array_agg(job) FROM granted), '{}')`,
 			fenced, t.ledger, markerJob),
 
-		// complete moves completed ticks forward. $3 jobs, $4 ticks.
-		complete: fmt.Sprintf(`WITH lease AS (%s), done AS (
-				UPDATE %s AS l SET completed = d.tick
-				FROM (SELECT job, max(tick) AS tick FROM unnest($3::text[], $4::timestamptz[]) AS d(job, tick)
-					GROUP BY job) d
-				WHERE l.app = $1 AND l.job = d.job AND l.job <> %s AND (l.completed IS NULL OR l.completed < d.tick)
-					AND EXISTS (SELECT 1 FROM lease)
+		// complete records how claimed ticks ended: it moves completed
+		// ticks forward, and, for the outcomes that ran, sets the last run
+		// that finished unless the record holds a later one. Of several
+		// runs of one job in a batch the latest tick counts (of two of
+		// one tick, the later given). $3 jobs, $4 ticks, $5 whether each
+		// ran, $6 durations in µs, $7 errors ("" for success, stored
+		// as NULL).
+		complete: fmt.Sprintf(`WITH lease AS (%[1]s), d AS (
+				SELECT * FROM unnest($3::text[], $4::timestamptz[], $5::boolean[], $6::bigint[], $7::text[])
+					WITH ORDINALITY AS d(job, tick, ran, duration_us, error, n)
+			), o AS (
+				SELECT c.job, c.tick AS completed, f.tick AS finished, f.duration_us, f.error
+				FROM (SELECT job, max(tick) AS tick FROM d GROUP BY job) c
+				LEFT JOIN (SELECT DISTINCT ON (job) job, tick, duration_us, nullif(error, '') AS error
+					FROM d WHERE ran ORDER BY job, tick DESC, n DESC) f ON f.job = c.job
+			), done AS (
+				UPDATE %[2]s AS l SET completed = greatest(l.completed, o.completed),
+					finished = CASE WHEN %[4]s THEN o.finished ELSE l.finished END,
+					duration_us = CASE WHEN %[4]s THEN o.duration_us ELSE l.duration_us END,
+					error = CASE WHEN %[4]s THEN o.error ELSE l.error END
+				FROM o
+				WHERE l.app = $1 AND l.job = o.job AND l.job <> %[3]s AND EXISTS (SELECT 1 FROM lease)
+					AND (l.completed IS NULL OR l.completed < o.completed OR %[4]s)
 				RETURNING 1
 			)
 			SELECT EXISTS (SELECT 1 FROM lease), (SELECT count(*) FROM done)`,
-			fenced, t.ledger, markerJob),
+			fenced, t.ledger, markerJob, `(o.finished IS NOT NULL AND (l.finished IS NULL OR l.finished <= o.finished))`),
 
 		// reset sets a job's claimed and completed ticks, even backwards,
 		// creating the record if there is none. $3 job, $4 tick.
@@ -207,5 +225,45 @@ func newStatements(t tables) statements {
 				(SELECT completed FROM %[2]s WHERE app = $1 AND job = $3),
 				set_config('idle_in_transaction_session_timeout', $5, true)`,
 			fenced, t.ledger),
+
+		// The statements below are not fenced: any process makes them,
+		// on a connection of its own (see spare). $1 app.
+
+		// observe reads the App's ledger and control rows in one round
+		// trip, the term marker left out. It needs all three tables as
+		// this version makes them; else observeLedger and observeControl
+		// read what there is.
+		observe: fmt.Sprintf(`SELECT coalesce(l.job, c.job), l.claimed, l.completed, l.finished, l.duration_us, l.error,
+				coalesce(c.paused, false), c.requested
+			FROM (SELECT job, claimed, completed, finished, duration_us, error FROM %s WHERE app = $1 AND job <> %s) l
+			FULL JOIN (SELECT job, paused, requested FROM %s WHERE app = $1) c ON c.job = l.job`,
+			t.ledger, markerJob, t.control),
+
+		// observeLedger reads the columns added since the first version
+		// through to_jsonb, so that a ledger no process of this version
+		// has upgraded yet still answers (with no last run).
+		observeLedger: fmt.Sprintf(`SELECT l.job, l.claimed, l.completed, (to_jsonb(l)->>'finished')::timestamptz,
+				(to_jsonb(l)->>'duration_us')::bigint, to_jsonb(l)->>'error', false, NULL::timestamptz
+			FROM %s l WHERE l.app = $1 AND l.job <> %s`, t.ledger, markerJob),
+		observeControl: fmt.Sprintf(`SELECT job, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz,
+				NULL::bigint, NULL::text, paused, requested
+			FROM %s WHERE app = $1`, t.control),
+
+		// control is the leader's poll, once a second: the rows with
+		// control state, found through the primary key.
+		control: fmt.Sprintf(`SELECT job, paused, requested FROM %s
+			WHERE app = $1 AND (paused OR requested IS NOT NULL)`, t.control),
+
+		// $2 job, $3 paused.
+		setPaused: fmt.Sprintf(`INSERT INTO %s AS c (app, job, paused) VALUES ($1, $2, $3)
+			ON CONFLICT (app, job) DO UPDATE SET paused = excluded.paused WHERE c.paused <> excluded.paused`, t.control),
+
+		// requestRun sets the request to the server's clock, or 1µs past
+		// the previous request if that is not earlier: requests only
+		// grow, whatever the clock does. $2 job.
+		requestRun: fmt.Sprintf(`INSERT INTO %s AS c (app, job, requested)
+			VALUES ($1, $2, date_trunc('microseconds', clock_timestamp()))
+			ON CONFLICT (app, job) DO UPDATE SET requested = greatest(excluded.requested, c.requested + interval '1 microsecond')`,
+			t.control),
 	}
 }

@@ -77,16 +77,16 @@ func (l *lease) Records(ctx context.Context, jobs []string) (map[string]solocron
 	if err != nil {
 		return nil, l.fenced("records", err)
 	}
-	if len(v) != 3*len(jobs) {
+	if len(v) != 4*len(jobs) {
 		return nil, fmt.Errorf("solocron/redis: records: %d values for %d jobs", len(v), len(jobs))
 	}
 	out := make(map[string]solocron.Record)
 	for i, j := range jobs {
-		c, d, f := v[3*i], v[3*i+1], v[3*i+2]
-		if c == "" && d == "" && f == "" {
+		c, d, f, n := v[4*i], v[4*i+1], v[4*i+2], v[4*i+3]
+		if c == "" && d == "" && f == "" && n == "" {
 			continue
 		}
-		r, err := decodeRecord(c, d, f)
+		r, err := decodeRecord(c, d, f, n)
 		if err != nil {
 			return nil, l.e.wrap("records", fmt.Errorf("job %q: %w", j, err))
 		}
@@ -137,7 +137,8 @@ func (l *lease) Claim(ctx context.Context, claims []solocron.Claim) ([]bool, err
 }
 
 // Complete records how ticks ended: a completed tick only moves forward,
-// and a run's outcome replaces the last run's unless that is later.
+// a run's outcome replaces the last run's unless that is later, and a
+// later next tick replaces the recorded one.
 func (l *lease) Complete(ctx context.Context, done []solocron.Outcome) error {
 	if err := l.check(); err != nil {
 		return err
@@ -145,7 +146,7 @@ func (l *lease) Complete(ctx context.Context, done []solocron.Outcome) error {
 	if len(done) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(l.args)+3*len(done))
+	args := make([]any, 0, len(l.args)+4*len(done))
 	args = append(args, l.args...)
 	for _, o := range done {
 		us, err := micros(o.Job, o.Tick)
@@ -156,7 +157,13 @@ func (l *lease) Complete(ctx context.Context, done []solocron.Outcome) error {
 		if o.Ran {
 			finished = formatFinished(us, o.Duration, o.Error)
 		}
-		args = append(args, o.Job, us, finished)
+		next := "" // unknown: keeps the recorded one
+		if !o.Next.IsZero() {
+			if next, err = micros(o.Job, o.Next); err != nil {
+				return err
+			}
+		}
+		args = append(args, o.Job, us, finished, next)
 	}
 	err := l.e.run(ctx, completeScript, []string{l.e.keys.lease, l.e.keys.term, l.e.keys.ledger}, args...).Err()
 	return l.fenced("complete", err)

@@ -14,11 +14,13 @@ import (
 // completed ticks keep the fields and plain µs values of the version
 // before outcomes, so that each version reads the other's ledger; the
 // last run is one more field, written whole so that its parts always
-// belong to the same run.
+// belong to the same run; the next tick another, since it moves on its
+// own (with ticks that did not run too).
 const (
 	claimedField   = "c:" // + job: last claimed tick, µs
 	completedField = "d:" // + job: last completed tick, µs
 	finishedField  = "f:" // + job: the last run that finished, see formatFinished
+	nextField      = "n:" // + job: the next tick as the leader last recorded it, µs
 )
 
 // formatFinished encodes a run's outcome as "<tick µs> <duration ns>
@@ -29,13 +31,14 @@ func formatFinished(tickMicros string, d time.Duration, errText string) string {
 }
 
 // decodeRecord reads a record from its fields' values ("" when absent).
-func decodeRecord(claimed, completed, finished string) (solocron.Record, error) {
+func decodeRecord(claimed, completed, finished, next string) (solocron.Record, error) {
 	var r solocron.Record
-	var err1, err2, err3 error
+	var err1, err2, err3, err4 error
 	r.Claimed, err1 = fromMicros(claimed)
 	r.Completed, err2 = fromMicros(completed)
 	r.Finished, r.Duration, r.Error, err3 = parseFinished(finished)
-	return r, errors.Join(err1, err2, err3)
+	r.Next, err4 = fromMicros(next)
+	return r, errors.Join(err1, err2, err3, err4)
 }
 
 // parseFinished reads a finishedField value; "" is no run.
@@ -56,7 +59,7 @@ func parseFinished(v string) (tick time.Time, d time.Duration, errText string, e
 // decodeLedger turns the ledger hash (HGETALL) into records; fields that
 // are not a job's (the term marker, the stale mark) are skipped.
 func decodeLedger(h map[string]string) (map[string]solocron.Record, error) {
-	fields := make(map[string]*[3]string)
+	fields := make(map[string]*[4]string)
 	for field, v := range h {
 		job, i, ok := recordField(field)
 		if !ok {
@@ -64,14 +67,14 @@ func decodeLedger(h map[string]string) (map[string]solocron.Record, error) {
 		}
 		f := fields[job]
 		if f == nil {
-			f = new([3]string)
+			f = new([4]string)
 			fields[job] = f
 		}
 		f[i] = v
 	}
 	out := make(map[string]solocron.Record, len(fields))
 	for job, f := range fields {
-		r, err := decodeRecord(f[0], f[1], f[2])
+		r, err := decodeRecord(f[0], f[1], f[2], f[3])
 		if err != nil {
 			return nil, fmt.Errorf("job %q: %w", job, err)
 		}
@@ -81,7 +84,7 @@ func decodeLedger(h map[string]string) (map[string]solocron.Record, error) {
 }
 
 // recordField splits a ledger field "x:<job>" into the job and which of
-// its record's fields it is (0 claimed, 1 completed, 2 finished).
+// its record's fields it is (0 claimed, 1 completed, 2 finished, 3 next).
 func recordField(field string) (job string, i int, ok bool) {
 	switch {
 	case strings.HasPrefix(field, claimedField):
@@ -90,6 +93,8 @@ func recordField(field string) (job string, i int, ok bool) {
 		return field[len(completedField):], 1, true
 	case strings.HasPrefix(field, finishedField):
 		return field[len(finishedField):], 2, true
+	case strings.HasPrefix(field, nextField):
+		return field[len(nextField):], 3, true
 	}
 	return "", 0, false
 }

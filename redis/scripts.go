@@ -12,8 +12,9 @@ import goredis "github.com/redis/go-redis/v9"
 // the last term granted), holder (hash, with the same PX), ledger (hash:
 // field "c:<job>" last claimed tick, "d:<job>" last completed tick, in
 // microseconds since the epoch; "f:<job>" the last run that finished,
-// "<tick µs> <duration ns> <error>"; "term", the term that last acquired;
-// "stale" while a stale ledger has not been claimed in since),
+// "<tick µs> <duration ns> <error>"; "n:<job>" the job's next tick, µs;
+// "term", the term that last acquired; "stale" while a stale ledger has
+// not been claimed in since),
 // reply (string: the last claim's reply, so a retried claim is answered
 // the same), control (hash: "p:<job>" "1" while paused, "r:<job>" the
 // last requested run in µs; not fenced, see control.go).
@@ -164,12 +165,12 @@ return reply
 `)
 
 // completeScript: KEYS lease, term, ledger; ARGV token, term, then
-// (job, tick µs, last run or "") per outcome, the last run as
-// formatFinished makes it when the tick ran. Completion only moves
-// forward; the last run is replaced unless it is of a later tick. An
-// outcome for a job with no record is ignored.
+// (job, tick µs, last run or "", next tick µs or "") per outcome, the
+// last run as formatFinished makes it when the tick ran. Completion and
+// the next tick only move forward; the last run is replaced unless it is
+// of a later tick. An outcome for a job with no record is ignored.
 var completeScript = goredis.NewScript(fencedLedger + `
-for i = 3, #ARGV, 3 do
+for i = 3, #ARGV, 4 do
   local job, tick = ARGV[i], tonumber(ARGV[i + 1])
   local d = redis.call('HGET', KEYS[3], 'd:' .. job)
   if d or redis.call('HGET', KEYS[3], 'c:' .. job) then
@@ -183,20 +184,25 @@ for i = 3, #ARGV, 3 do
         redis.call('HSET', KEYS[3], 'f:' .. job, ARGV[i + 2])
       end
     end
+    if ARGV[i + 3] ~= '' then
+      local n = tonumber(redis.call('HGET', KEYS[3], 'n:' .. job) or '')
+      if (not n) or tonumber(ARGV[i + 3]) > n then
+        redis.call('HSET', KEYS[3], 'n:' .. job, ARGV[i + 3])
+      end
+    end
   end
 end
 return 1
 `)
 
 // recordsScript: KEYS lease, term, ledger; ARGV token, term, then job
-// names. Returns claimed, completed, last run per job (empty for never).
+// names. Returns claimed, completed, last run, next tick per job (empty
+// for never).
 var recordsScript = goredis.NewScript(fencedLedger + `
 local out = {}
 for i = 3, #ARGV do
-  local h = redis.call('HMGET', KEYS[3], 'c:' .. ARGV[i], 'd:' .. ARGV[i], 'f:' .. ARGV[i])
-  out[#out + 1] = h[1] or ''
-  out[#out + 1] = h[2] or ''
-  out[#out + 1] = h[3] or ''
+  local h = redis.call('HMGET', KEYS[3], 'c:' .. ARGV[i], 'd:' .. ARGV[i], 'f:' .. ARGV[i], 'n:' .. ARGV[i])
+  for j = 1, 4 do out[#out + 1] = h[j] or '' end
 end
 return out
 `)
