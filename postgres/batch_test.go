@@ -28,7 +28,8 @@ func TestTenThousandClaimsInOneRoundTrip(t *testing.T) {
 	for i := range claims {
 		jobs[i] = fmt.Sprintf("job-%05d", i)
 		claims[i] = solocron.Claim{Job: jobs[i], Tick: tick}
-		outcomes[i] = solocron.Outcome{Job: jobs[i], Tick: tick, Ran: true, Duration: time.Duration(i) * time.Millisecond}
+		outcomes[i] = solocron.Outcome{Job: jobs[i], Tick: tick, Ran: true, Duration: time.Duration(i) * time.Millisecond,
+			Next: tick.Add(time.Minute)}
 		if i%2 == 1 {
 			outcomes[i].Error = fmt.Sprintf("failed %d", i)
 		}
@@ -71,7 +72,7 @@ func TestTenThousandClaimsInOneRoundTrip(t *testing.T) {
 	roundTrips("Records", func() (err error) { recs, err = l.Records(ctx, jobs); return err })
 	last := recs[jobs[n-1]]
 	if len(recs) != n || !last.Completed.Equal(tick) || !last.Finished.Equal(tick) ||
-		last.Duration != (n-1)*time.Millisecond || last.Error != fmt.Sprintf("failed %d", n-1) {
+		last.Duration != (n-1)*time.Millisecond || last.Error != fmt.Sprintf("failed %d", n-1) || !last.Next.Equal(tick.Add(time.Minute)) {
 		t.Fatalf("Records: %d records, last %+v", len(recs), last)
 	}
 }
@@ -165,6 +166,48 @@ func TestBatchOfOutcomes(t *testing.T) {
 	}
 	if n := queryInt64(t, o.URL, `SELECT count(*) FROM `+newTables(o).ledger+` WHERE app = $1 AND error = ''`, o.App); *n != 0 {
 		t.Errorf("%d successes stored as '', want NULL", *n)
+	}
+}
+
+// A batch's next ticks apply as if one after the other: a job's latest
+// Next counts whatever the order, a zero Next (a manual run) changes
+// nothing, and a job with no record gets none.
+func TestBatchOfNextTicks(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	l := campaignOrFail(t, mustNew(t, o), 1)
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	for _, job := range []string{"a", "b"} {
+		if ok, err := l.Claim(ctx, []solocron.Claim{{Job: job, Tick: at(1)}}); err != nil || !ok[0] {
+			t.Fatalf("Claim(%s) = %v, %v", job, ok, err)
+		}
+	}
+	err := l.Complete(ctx, []solocron.Outcome{
+		{Job: "a", Tick: at(1), Ran: true, Next: at(9)}, {Job: "a", Tick: at(1), Next: at(5)}, // the later Next counts, not the later given
+		{Job: "b", Tick: at(1), Next: at(2)}, {Job: "b", Tick: at(1), Ran: true}, // a zero Next after one
+		{Job: "none", Tick: at(1), Next: at(2)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := l.Records(ctx, []string{"a", "b", "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r["a"].Next.Equal(at(9)) || !r["b"].Next.Equal(at(2)) {
+		t.Errorf("Next of a = %v, of b = %v; want %v and %v", r["a"].Next, r["b"].Next, at(9), at(2))
+	}
+	if _, ok := r["none"]; ok {
+		t.Errorf("an outcome's Next made a record: %+v", r["none"])
+	}
+	// A batch of zero Nexts alone keeps the recorded ones.
+	if err := l.Complete(ctx, []solocron.Outcome{{Job: "a", Tick: at(1)}, {Job: "b", Tick: at(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := l.Records(ctx, []string{"a", "b"}); err != nil || !r["a"].Next.Equal(at(9)) || !r["b"].Next.Equal(at(2)) {
+		t.Errorf("Records after zero Nexts = %+v, %v; want the recorded Nexts kept", r, err)
 	}
 }
 

@@ -65,7 +65,7 @@ func (e *Elector) observeInto(ctx context.Context, c *pgx.Conn, q string, out ma
 		var row ledgerRow
 		var ctl controlRow
 		if err := rs.Scan(&job, &row.claimed, &row.completed, &row.finished, &row.durationUs, &row.error,
-			&ctl.paused, &ctl.requested); err != nil {
+			&row.next, &ctl.paused, &ctl.requested); err != nil {
 			return err
 		}
 		r, seen := out[job]

@@ -31,7 +31,7 @@ func (l *lease) Records(ctx context.Context, jobs []string) (map[string]solocron
 			rows++
 			var job *string
 			var r ledgerRow
-			if err := rs.Scan(&job, &r.claimed, &r.completed, &r.finished, &r.durationUs, &r.error); err != nil {
+			if err := rs.Scan(&job, &r.claimed, &r.completed, &r.finished, &r.durationUs, &r.error, &r.next); err != nil {
 				return err
 			}
 			if job == nil {
@@ -139,15 +139,19 @@ func (l *lease) Complete(ctx context.Context, done []solocron.Outcome) error {
 	}
 	n := len(done)
 	jobs, ticks, ran := make([]string, n), make([]time.Time, n), make([]bool, n)
-	durations, errs := make([]int64, n), make([]string, n)
+	durations, errs, nexts := make([]int64, n), make([]string, n), make([]*time.Time, n)
 	for i, o := range done {
 		jobs[i], ticks[i], ran[i] = o.Job, o.Tick.Truncate(time.Microsecond), o.Ran
 		durations[i], errs[i] = o.Duration.Microseconds(), o.Error
+		if !o.Next.IsZero() { // NULL: a zero Next changes nothing
+			next := o.Next.Truncate(time.Microsecond)
+			nexts[i] = &next
+		}
 	}
 	var current bool
 	var updated int64
 	err := l.run(ctx, func(ctx context.Context, c *pgx.Conn) error {
-		return c.QueryRow(ctx, l.e.sql.complete, l.e.opt.App, int64(l.term), jobs, ticks, ran, durations, errs).
+		return c.QueryRow(ctx, l.e.sql.complete, l.e.opt.App, int64(l.term), jobs, ticks, ran, durations, errs, nexts).
 			Scan(&current, &updated)
 	})
 	if err != nil {
@@ -162,9 +166,9 @@ func (l *lease) Complete(ctx context.Context, done []solocron.Outcome) error {
 // ledgerRow is a ledger record as scanned; columns that may be NULL are
 // pointers.
 type ledgerRow struct {
-	claimed, completed, finished *time.Time
-	durationUs                   *int64
-	error                        *string
+	claimed, completed, finished, next *time.Time
+	durationUs                         *int64
+	error                              *string
 }
 
 func (r ledgerRow) record() solocron.Record {
@@ -183,6 +187,9 @@ func (r ledgerRow) record() solocron.Record {
 	}
 	if r.error != nil {
 		rec.Error = *r.error
+	}
+	if r.next != nil {
+		rec.Next = r.next.UTC()
 	}
 	return rec
 }

@@ -65,6 +65,7 @@ var (
 		{"finished", "timestamptz"},
 		{"duration_us", "bigint"},
 		{"error", "text"},
+		{"next_tick", "timestamptz"}, // the job's next tick as the leader recorded it
 	}
 )
 

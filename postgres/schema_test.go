@@ -163,9 +163,9 @@ func TestTablesOfThePreviousVersionAreUpgraded(t *testing.T) {
 		t.Fatalf("term %d, stale: %v; want a term above 5 and a current ledger", l.Term(), err)
 	}
 	added := queryInt64(t, o.URL, `SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1)
-		AND attname IN ('finished', 'duration_us', 'error') AND NOT attisdropped`, tb.ledger)
-	if *added != 3 {
-		t.Fatalf("%d of the 3 outcome columns were added to the ledger", *added)
+		AND attname IN ('finished', 'duration_us', 'error', 'next_tick') AND NOT attisdropped`, tb.ledger)
+	if *added != 4 {
+		t.Fatalf("%d of the 4 outcome columns were added to the ledger", *added)
 	}
 	tick := oldTick.Add(time.Minute)
 	claimGranted(t, l, tick)
@@ -179,6 +179,67 @@ func TestTablesOfThePreviousVersionAreUpgraded(t *testing.T) {
 		t.Fatalf("Records = %+v, %v", rs, err)
 	}
 	if r, err := e.Observe(ctx); err != nil || len(r) != 1 || !want(r["job"]) || !r["job"].Paused {
+		t.Fatalf("Observe = %+v, %v", r, err)
+	}
+}
+
+// outcomesVersionTables makes the tables as the version that added
+// outcomes and control state did, before the next tick: the lease row at
+// term 5, its term marker, and one record with a failed run.
+func outcomesVersionTables(t *testing.T, o Options) {
+	t.Helper()
+	previousVersionTables(t, o)
+	tb := newTables(o)
+	sqlExec(t, o.URL, `ALTER TABLE `+tb.ledger+` ADD COLUMN finished timestamptz, ADD COLUMN duration_us bigint, ADD COLUMN error text`)
+	sqlExec(t, o.URL, `UPDATE `+tb.ledger+` SET finished = completed, duration_us = 1000, error = 'boom' WHERE app = $1 AND job = 'job'`, o.App)
+	sqlExec(t, o.URL, createControl(tb))
+}
+
+// A ledger of the version before the next tick is read with a zero Next
+// until the first campaign adds next_tick; its records keep their
+// outcomes, and Complete then records the next tick.
+func TestLedgerWithoutNextTickIsUpgraded(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	tb := newTables(o)
+	outcomesVersionTables(t, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	r, err := mustNew(t, o).Observe(ctx)
+	if got := r["job"]; err != nil || len(r) != 1 || !got.Finished.Equal(oldTick) || got.Error != "boom" || !got.Next.IsZero() {
+		t.Fatalf("Observe of a ledger without next_tick = %+v, %v; want its record and no Next", r, err)
+	}
+
+	e := mustNew(t, o)
+	l, err := e.Campaign(ctx, solocron.Candidate{PID: 1, Hostname: "h"})
+	if err != nil {
+		t.Fatalf("Campaign on a ledger without next_tick: %v", err)
+	}
+	defer func() { _ = l.Release(context.Background()) }()
+	if err := l.LedgerStale(); err != nil || l.Term() <= 5 {
+		t.Fatalf("term %d, stale: %v; want a term above 5 and a current ledger", l.Term(), err)
+	}
+	added := queryInt64(t, o.URL, `SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1)
+		AND attname = 'next_tick' AND NOT attisdropped`, tb.ledger)
+	if *added != 1 {
+		t.Fatal("next_tick was not added to the ledger")
+	}
+	if rs, err := l.Records(ctx, []string{"job"}); err != nil || rs["job"].Error != "boom" || !rs["job"].Next.IsZero() {
+		t.Fatalf("Records after the upgrade = %+v, %v; want the old outcome and no Next", rs, err)
+	}
+	tick, next := oldTick.Add(time.Minute), oldTick.Add(2*time.Minute+time.Microsecond)
+	claimGranted(t, l, tick)
+	if err := l.Complete(ctx, []solocron.Outcome{{Job: "job", Tick: tick, Next: next}}); err != nil {
+		t.Fatalf("Complete on the upgraded ledger: %v", err)
+	}
+	want := func(r solocron.Record) bool {
+		return r.Completed.Equal(tick) && r.Finished.Equal(oldTick) && r.Error == "boom" && r.Next.Equal(next)
+	}
+	if rs, err := l.Records(ctx, []string{"job"}); err != nil || !want(rs["job"]) {
+		t.Fatalf("Records = %+v, %v; want completed %v, the old run kept, Next %v", rs, err, tick, next)
+	}
+	if r, err := e.Observe(ctx); err != nil || len(r) != 1 || !want(r["job"]) {
 		t.Fatalf("Observe = %+v, %v", r, err)
 	}
 }

@@ -141,7 +141,7 @@ func newStatements(t tables) statements {
 
 		// records returns no row at all when the term is over, and one
 		// row with a NULL job when no job has a record. $3 jobs.
-		records: fmt.Sprintf(`SELECT l.job, l.claimed, l.completed, l.finished, l.duration_us, l.error
+		records: fmt.Sprintf(`SELECT l.job, l.claimed, l.completed, l.finished, l.duration_us, l.error, l.next_tick
 			FROM %s r LEFT JOIN %s l ON l.app = r.app AND l.job = ANY ($3::text[]) AND l.job <> %s
 			WHERE r.app = $1 AND r.term = $2`, t.lease, t.ledger, markerJob),
 
@@ -170,27 +170,31 @@ func newStatements(t tables) statements {
 
 		// complete records how claimed ticks ended: it moves completed
 		// ticks forward, and, for the outcomes that ran, sets the last run
-		// that finished unless the record holds a later one. Of several
-		// runs of one job in a batch the latest tick counts (of two of
-		// one tick, the later given). $3 jobs, $4 ticks, $5 whether each
-		// ran, $6 durations in µs, $7 errors ("" for success, stored
-		// as NULL).
+		// that finished unless the record holds a later one, and the next
+		// tick, which only moves forward. Of several runs of one job in a
+		// batch the latest tick counts (of two of one tick, the later
+		// given). $3 jobs, $4 ticks, $5 whether each ran, $6 durations in
+		// µs, $7 errors ("" for success, stored as NULL), $8 next ticks
+		// (NULL when unknown: greatest and max skip NULLs, so it changes
+		// nothing).
 		complete: fmt.Sprintf(`WITH lease AS (%[1]s), d AS (
-				SELECT * FROM unnest($3::text[], $4::timestamptz[], $5::boolean[], $6::bigint[], $7::text[])
-					WITH ORDINALITY AS d(job, tick, ran, duration_us, error, n)
+				SELECT * FROM unnest($3::text[], $4::timestamptz[], $5::boolean[], $6::bigint[], $7::text[], $8::timestamptz[])
+					WITH ORDINALITY AS d(job, tick, ran, duration_us, error, next_tick, n)
 			), o AS (
-				SELECT c.job, c.tick AS completed, f.tick AS finished, f.duration_us, f.error
-				FROM (SELECT job, max(tick) AS tick FROM d GROUP BY job) c
+				SELECT c.job, c.tick AS completed, c.next_tick, f.tick AS finished, f.duration_us, f.error
+				FROM (SELECT job, max(tick) AS tick, max(next_tick) AS next_tick FROM d GROUP BY job) c
 				LEFT JOIN (SELECT DISTINCT ON (job) job, tick, duration_us, nullif(error, '') AS error
 					FROM d WHERE ran ORDER BY job, tick DESC, n DESC) f ON f.job = c.job
 			), done AS (
 				UPDATE %[2]s AS l SET completed = greatest(l.completed, o.completed),
 					finished = CASE WHEN %[4]s THEN o.finished ELSE l.finished END,
 					duration_us = CASE WHEN %[4]s THEN o.duration_us ELSE l.duration_us END,
-					error = CASE WHEN %[4]s THEN o.error ELSE l.error END
+					error = CASE WHEN %[4]s THEN o.error ELSE l.error END,
+					next_tick = greatest(l.next_tick, o.next_tick)
 				FROM o
 				WHERE l.app = $1 AND l.job = o.job AND l.job <> %[3]s AND EXISTS (SELECT 1 FROM lease)
-					AND (l.completed IS NULL OR l.completed < o.completed OR %[4]s)
+					AND (l.completed IS NULL OR l.completed < o.completed OR %[4]s
+						OR o.next_tick > coalesce(l.next_tick, '-infinity'))
 				RETURNING 1
 			)
 			SELECT EXISTS (SELECT 1 FROM lease), (SELECT count(*) FROM done)`,
@@ -234,19 +238,21 @@ func newStatements(t tables) statements {
 		// this version makes them; else observeLedger and observeControl
 		// read what there is.
 		observe: fmt.Sprintf(`SELECT coalesce(l.job, c.job), l.claimed, l.completed, l.finished, l.duration_us, l.error,
-				coalesce(c.paused, false), c.requested
-			FROM (SELECT job, claimed, completed, finished, duration_us, error FROM %s WHERE app = $1 AND job <> %s) l
+				l.next_tick, coalesce(c.paused, false), c.requested
+			FROM (SELECT job, claimed, completed, finished, duration_us, error, next_tick FROM %s WHERE app = $1 AND job <> %s) l
 			FULL JOIN (SELECT job, paused, requested FROM %s WHERE app = $1) c ON c.job = l.job`,
 			t.ledger, markerJob, t.control),
 
 		// observeLedger reads the columns added since the first version
 		// through to_jsonb, so that a ledger no process of this version
-		// has upgraded yet still answers (with no last run).
+		// has upgraded yet still answers (with no last run, or no next
+		// tick).
 		observeLedger: fmt.Sprintf(`SELECT l.job, l.claimed, l.completed, (to_jsonb(l)->>'finished')::timestamptz,
-				(to_jsonb(l)->>'duration_us')::bigint, to_jsonb(l)->>'error', false, NULL::timestamptz
+				(to_jsonb(l)->>'duration_us')::bigint, to_jsonb(l)->>'error', (to_jsonb(l)->>'next_tick')::timestamptz,
+				false, NULL::timestamptz
 			FROM %s l WHERE l.app = $1 AND l.job <> %s`, t.ledger, markerJob),
 		observeControl: fmt.Sprintf(`SELECT job, NULL::timestamptz, NULL::timestamptz, NULL::timestamptz,
-				NULL::bigint, NULL::text, paused, requested
+				NULL::bigint, NULL::text, NULL::timestamptz, paused, requested
 			FROM %s WHERE app = $1`, t.control),
 
 		// control is the leader's poll, once a second: the rows with
