@@ -23,8 +23,9 @@ type FileLockOptions struct {
 	// Path is the lock file that the processes of one application share,
 	// an absolute path (a relative one would name another file in each
 	// working directory, so it is refused); "" means the default lock of
-	// App (see DefaultLockPath). The ledger (Path+".ledger") and the
-	// holder file (Path+".holder") live beside it. Use a local file
+	// App (see DefaultLockPath). The ledger (Path+".ledger"), the
+	// holder file (Path+".holder") and the control file (Path+".control",
+	// see Observe and Control) live beside it. Use a local file
 	// system: flock over NFS is emulated and a crashed client's lock can
 	// outlive it.
 	Path string
@@ -71,17 +72,28 @@ const defaultCheckInterval = 250 * time.Millisecond
 // does not step back further than the time since the last term began
 // (and that fewer than one term begins per µs). The holder file also
 // tells when the ledger is older than the last term (LedgerStale).
+//
+// Any process of the user, leader or not, and a program that runs no
+// Scheduler, can read the ledger (Observe) and steer the jobs (SetPaused,
+// RequestRun) without the lock: the control state lives in a file of its
+// own that every such process appends to (see lock_control.go).
 type FileLock struct {
-	path       string
-	ledgerPath string
-	holderPath string
-	sync       bool
-	interval   time.Duration
-	pollOnly   bool // tests: poll even where events are available
+	path        string
+	ledgerPath  string
+	holderPath  string
+	controlPath string
+	sync        bool
+	interval    time.Duration
+	pollOnly    bool // tests: poll even where events are available
 
 	mu          sync.Mutex
 	wait        *lockWait // the blocking Lock in flight, if any
 	campaigning bool      // a Campaign is waiting for wait
+
+	// What Observe and Control last read of the ledger and the control
+	// file, read without the lock.
+	ledger  *logFollower[*fileLedger]
+	control *logFollower[*controlLog]
 }
 
 // lockWait is one blocking Lock of the lock file. flock.Lock cannot be
@@ -125,11 +137,14 @@ func NewFileLock(opts FileLockOptions) (*FileLock, error) {
 	}
 	abs := filepath.Clean(path)
 	f := &FileLock{
-		path:       abs,
-		ledgerPath: abs + ".ledger",
-		holderPath: abs + ".holder",
-		sync:       opts.Sync,
-		interval:   opts.CheckInterval,
+		path:        abs,
+		ledgerPath:  abs + ".ledger",
+		holderPath:  abs + ".holder",
+		controlPath: abs + ".control",
+		sync:        opts.Sync,
+		interval:    opts.CheckInterval,
+		ledger:      newLedgerFollower(abs+".ledger", abs),
+		control:     newControlFollower(abs+".control", abs),
 	}
 	if f.interval == 0 {
 		f.interval = defaultCheckInterval
@@ -219,6 +234,7 @@ func (f *FileLock) prepare() error {
 		{f.path, os.O_RDONLY | os.O_CREATE},
 		{f.ledgerPath, os.O_RDWR | os.O_CREATE},
 		{f.holderPath, os.O_RDWR | os.O_CREATE},
+		{f.controlPath, os.O_RDWR | os.O_CREATE},
 	}
 	for _, p := range files {
 		file, err := openPrivate(p.path, p.flag)
@@ -572,20 +588,3 @@ func checkFileSafe(path string, fi fs.FileInfo) error {
 	}
 	return checkOwner(path, fi)
 }
-
-// errControlPending stands for the file lock's control file, not written yet.
-var errControlPending = errors.New("solocron: not implemented yet for the file lock")
-
-func (f *FileLock) Observe(ctx context.Context) (map[string]Record, error) {
-	return nil, errControlPending
-}
-
-func (f *FileLock) Control(ctx context.Context) (map[string]Control, error) {
-	return nil, errControlPending
-}
-
-func (f *FileLock) SetPaused(ctx context.Context, job string, paused bool) error {
-	return errControlPending
-}
-
-func (f *FileLock) RequestRun(ctx context.Context, job string) error { return errControlPending }

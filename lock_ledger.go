@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // The ledger of a FileLock is an append-only log beside the lock file,
@@ -19,17 +20,30 @@ import (
 //
 //	<crc> T <term> <since µs> <pid> <"hostname"> [stale]   a term began
 //	<crc> C <tick µs> <"job">    the job's tick was claimed
-//	<crc> D <tick µs> <"job">    the job's tick completed
+//	<crc> D <tick µs> <"job">    the job's tick was decided (run or skipped)
+//	<crc> N <tick µs> <next µs> <"job">    D, and the job's next tick
+//	<crc> F <tick µs> <next µs|-> <duration ns> <"job"> <"error">
+//	                             a run of the tick finished: D, N, and the
+//	                             run's outcome ("" for success)
 //	<crc> R <tick µs> <"job">    the job was reset: claimed = completed = tick
 //
-// Replay keeps the latest of each (C and D only move forward; R sets both,
-// even backwards). A term record marked stale began on a ledger found older
-// than the holder file (see staleAgainst); while no record follows it, the
-// ledger is still stale. A crash can leave a torn last line: its checksum
-// fails, so it is ignored and cut off before the next append. A batch of
-// claims is one write(2); the log is compacted (rewritten with the live
-// records only) when it has grown several times larger than them, which
-// keeps the cost of a claim amortized O(1).
+// Replay keeps the latest of each (C, D and the next tick only move
+// forward; F replaces the last run's outcome unless that was of a later
+// tick; R sets claimed and completed, even backwards, and keeps the
+// rest). A ledger written before N and F existed is read as it was; one
+// that holds them is refused as corrupt by those older versions.
+//
+// A term record marked stale began on a ledger found older than the
+// holder file (see staleAgainst); while no record follows it, the ledger
+// is still stale. A crash can leave a torn last line: its checksum fails,
+// so it is ignored and cut off before the next append. A batch of claims,
+// or of outcomes, is one write(2); the log is compacted (rewritten with
+// the live records only) when it has grown several times larger than
+// them, which keeps the cost of a claim amortized O(1).
+//
+// Other processes read the log without the lock (FileLock.Observe), with
+// the same replay, following what is appended (see logFollower): a
+// record being written is a torn tail to them until it is whole.
 
 // Compaction thresholds: the log is rewritten when it holds more than
 // ledgerCompactFactor times the live records and at least
@@ -49,6 +63,10 @@ const (
 	// refused, and a longer host name is cut (it is only shown).
 	maxLedgerJob  = 8 << 10
 	maxLedgerHost = 1 << 10
+	// maxLedgerError cuts a run's error (the Scheduler passes at most
+	// MaxErrorLen bytes) so that an F record, its job name and its error
+	// quoted, stays within maxLedgerLine.
+	maxLedgerError = 4 << 10
 )
 
 // never marks a tick that was never claimed or completed.
@@ -66,8 +84,29 @@ var (
 	errLedgerUnusable = errors.New("the ledger is in an unknown state")
 )
 
-// ledgerEntry is one job's record, ticks in Unix µs.
-type ledgerEntry struct{ claimed, completed int64 }
+// ledgerEntry is one job's record, ticks in Unix µs (never when none).
+type ledgerEntry struct {
+	claimed, completed int64
+	finished           int64 // the tick of the last run that finished
+	duration           time.Duration
+	err                string
+	next               int64 // the job's next tick
+}
+
+// newLedgerEntry is the entry of a job never claimed.
+var newLedgerEntry = ledgerEntry{claimed: never, completed: never, finished: never, next: never}
+
+// decide applies the outcome of a tick: completed and next move forward,
+// and a run's outcome replaces the last one unless that one is of a later
+// tick. Replay and Complete both go through it, so that what a leader
+// holds is what the next one reads back.
+func (e *ledgerEntry) decide(tick, next int64, ran bool, d time.Duration, err string) {
+	e.completed = max(e.completed, tick)
+	e.next = max(e.next, next)
+	if ran && tick >= e.finished {
+		e.finished, e.duration, e.err = tick, d, err
+	}
+}
 
 // ledgerRecord is a job's entry and its name as its lines quote it,
 // quoted once: a claim's line is then a few appends and a checksum.
@@ -118,7 +157,7 @@ func openFileLedger(path string, sync bool) (*fileLedger, error) {
 }
 
 func (g *fileLedger) load() error {
-	valid, total, err := g.replay(bufio.NewReaderSize(g.file, maxLedgerLine))
+	valid, total, err := g.replay(bufio.NewReaderSize(g.file, maxLedgerLine), 0)
 	if err != nil {
 		return err
 	}
@@ -139,44 +178,37 @@ func (g *fileLedger) load() error {
 	return nil
 }
 
-// replay applies the records of the log line by line (a ledger of any
-// size takes a fixed buffer) and returns the length of its valid prefix
-// and of the whole log. An invalid line is a torn tail when no valid
-// record follows it; otherwise the ledger is corrupt, and guessing could
-// run a tick twice, so replay refuses it. So is a log with no valid record
-// at all, unless it holds nothing but NULs and newlines (what a power loss
-// can leave of a first write): it is not a ledger.
-func (g *fileLedger) replay(r *bufio.Reader) (valid, total int64, err error) {
+// replay applies the records of the log that r yields from byte at of
+// the file on, line by line (a ledger of any size takes a fixed buffer),
+// and returns where its valid prefix and the log end. An invalid line is
+// a torn tail when no valid record follows it; otherwise the ledger is
+// corrupt, and guessing could run a tick twice, so replay refuses it. So
+// is a log with no valid record at all, unless it holds nothing but NULs
+// and newlines (what a power loss can leave of a first write): it is not
+// a ledger.
+func (g *fileLedger) replay(r *bufio.Reader, at int64) (valid, total int64, err error) {
 	torn := int64(-1) // where the first invalid line starts, once met
 	var tornWhy error
 	onlyZeros := true // the invalid lines hold only NULs
-	for {
-		line, long, rerr := readLedgerLine(r)
-		if rerr != nil && rerr != io.EOF {
-			return 0, 0, fmt.Errorf("solocron: read ledger %s: %w", g.path, rerr)
-		}
-		if len(line) == 0 && long == 0 {
-			break
-		}
-		payload, why := checkLine(line, long, rerr == io.EOF)
+	total, err = scanLog(r, g.path, at, func(l logLine) error {
 		switch {
-		case why == nil && torn >= 0:
-			return 0, 0, g.corrupt(torn, tornWhy)
-		case why == nil:
-			if why = g.apply(payload); why != nil {
-				return 0, 0, g.corrupt(total, why)
+		case l.why == nil && torn >= 0:
+			return g.corrupt(torn, tornWhy)
+		case l.why == nil:
+			if why := g.apply(l.payload); why != nil {
+				return g.corrupt(l.at, why)
 			}
 			g.lines++
 		case torn < 0:
-			torn, tornWhy = total, why
+			torn, tornWhy = l.at, l.why
 			fallthrough
 		default:
-			onlyZeros = onlyZeros && long == 0 && len(bytes.Trim(line, "\x00\n")) == 0
+			onlyZeros = onlyZeros && l.blank
 		}
-		total += int64(len(line) + long)
-		if rerr == io.EOF {
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
 	}
 	if torn < 0 {
 		return total, total, nil
@@ -185,6 +217,50 @@ func (g *fileLedger) replay(r *bufio.Reader) (valid, total int64, err error) {
 		return 0, 0, fmt.Errorf("solocron: ledger %s holds no valid record (%d bytes): it is not a solocron ledger; move it aside to start a new ledger", g.path, total)
 	}
 	return torn, total, nil
+}
+
+// follow applies what was appended to the ledger since byte at, for a
+// reader without the lock (see logFollower): a torn tail is left for the
+// next read, which finds it whole or cut off.
+func (g *fileLedger) follow(r *bufio.Reader, at int64) (int64, error) {
+	valid, _, err := g.replay(r, at)
+	return valid, err
+}
+
+// logLine is one line of a log of checked lines (the ledger, the control
+// file), as scanLog reads it.
+type logLine struct {
+	at      int64  // where it starts in the file
+	size    int    // its length, newline included
+	payload []byte // what its checksum covers, when why is nil
+	why     error  // why it is not a valid record
+	whole   bool   // it ends with a newline: no writer is still adding to it
+	blank   bool   // it holds nothing but NULs and newlines
+}
+
+// scanLog reads the log of checked lines that r yields from byte at of
+// the file at path on, and calls visit with each line until the end or
+// until visit fails. It returns where the log ends.
+func scanLog(r *bufio.Reader, path string, at int64, visit func(logLine) error) (int64, error) {
+	for {
+		line, long, rerr := readLedgerLine(r)
+		if rerr != nil && rerr != io.EOF {
+			return 0, fmt.Errorf("solocron: read %s: %w", path, rerr)
+		}
+		if len(line) == 0 && long == 0 {
+			return at, nil
+		}
+		l := logLine{at: at, size: len(line) + long, whole: rerr == nil}
+		l.payload, l.why = checkLine(line, long, !l.whole)
+		l.blank = long == 0 && len(bytes.Trim(line, "\x00\n")) == 0
+		if err := visit(l); err != nil {
+			return 0, err
+		}
+		at += int64(l.size)
+		if rerr == io.EOF {
+			return at, nil
+		}
+	}
 }
 
 func (g *fileLedger) corrupt(at int64, why error) error {
@@ -272,8 +348,8 @@ func parseMicros(b []byte) (int64, bool) {
 }
 
 // apply decodes one checked record into the records. It allocates
-// nothing for a record of a job it knows whose name is plain ASCII, so
-// that replaying a long log costs little more than reading it.
+// nothing for a record of a job it knows whose name (and error) is plain
+// ASCII, so that replaying a long log costs little more than reading it.
 func (g *fileLedger) apply(payload []byte) error {
 	if len(payload) < 2 || payload[1] != ' ' {
 		return errors.New("malformed record")
@@ -282,30 +358,111 @@ func (g *fileLedger) apply(payload []byte) error {
 	if kind == 'T' {
 		return g.applyTerm(payload, rest)
 	}
-	sp := bytes.IndexByte(rest, ' ')
-	if sp < 0 {
-		return errors.New("malformed record")
-	}
-	tick, ok := parseMicros(rest[:sp])
+	tick, rest, ok := cutMicros(rest)
 	if !ok {
 		return errors.New("malformed tick")
 	}
-	e, err := g.entryNamed(rest[sp+1:])
-	if err != nil {
-		return err
+	next := int64(never)
+	if kind == 'N' || kind == 'F' {
+		if next, rest, ok = cutNext(rest); !ok {
+			return errors.New("malformed next tick")
+		}
 	}
 	switch kind {
-	case 'C':
-		e.claimed = max(e.claimed, tick)
-	case 'D':
-		e.completed = max(e.completed, tick)
-	case 'R':
-		e.claimed, e.completed = tick, tick
+	case 'C', 'D', 'N', 'R':
+		e, err := g.entryNamed(rest)
+		if err != nil {
+			return err
+		}
+		switch kind {
+		case 'C':
+			e.claimed = max(e.claimed, tick)
+		case 'R':
+			e.claimed, e.completed = tick, tick
+		default:
+			e.decide(tick, next, false, 0, "")
+		}
+	case 'F':
+		d, rest, ok := cutMicros(rest)
+		if !ok {
+			return errors.New("malformed duration")
+		}
+		n := quotedLen(rest)
+		if n == 0 || len(rest) < n+3 || rest[n] != ' ' {
+			return errors.New("malformed record")
+		}
+		e, err := g.entryNamed(rest[:n])
+		if err != nil {
+			return err
+		}
+		msg, err := unquoteReusing(rest[n+1:], e.err)
+		if err != nil {
+			return errors.New("malformed error")
+		}
+		e.decide(tick, next, true, time.Duration(d), msg)
 	default:
 		return fmt.Errorf("unknown record kind %q", kind)
 	}
 	g.sinceTerm++
 	return nil
+}
+
+// cutMicros parses the decimal int64 that b starts with, up to a space,
+// and returns what follows the space.
+func cutMicros(b []byte) (int64, []byte, bool) {
+	sp := bytes.IndexByte(b, ' ')
+	if sp < 0 {
+		return 0, nil, false
+	}
+	n, ok := parseMicros(b[:sp])
+	return n, b[sp+1:], ok
+}
+
+// noNext stands for a next tick that is not known.
+const noNext = '-'
+
+// cutNext is cutMicros for a next tick, which may be noNext.
+func cutNext(b []byte) (int64, []byte, bool) {
+	if len(b) > 1 && b[0] == noNext && b[1] == ' ' {
+		return never, b[2:], true
+	}
+	return cutMicros(b)
+}
+
+func appendNext(buf []byte, next int64) []byte {
+	if next == never {
+		return append(buf, noNext)
+	}
+	return strconv.AppendInt(buf, next, 10)
+}
+
+// quotedLen returns the length of the quoted string that b starts with
+// (as appendQuoted writes it: no raw quote inside), or 0.
+func quotedLen(b []byte) int {
+	if len(b) == 0 || b[0] != '"' {
+		return 0
+	}
+	for i := 1; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// unquoteReusing unquotes q, returning prev itself when it is the same
+// text (so replaying the same error again and again allocates nothing).
+func unquoteReusing(q []byte, prev string) (string, error) {
+	if plain := plainQuoted(q); plain != nil {
+		if string(plain) == prev {
+			return prev, nil
+		}
+		return string(plain), nil
+	}
+	return strconv.Unquote(string(q))
 }
 
 func (g *fileLedger) applyTerm(payload, rest []byte) error {
@@ -376,14 +533,42 @@ func endLine(buf []byte, start int) []byte {
 	return append(buf, '\n')
 }
 
-// appendTickLine appends a C, D or R record of the job whose name,
-// quoted, is quoted.
+// appendTickLine appends a C, D or R record (or a control file's R
+// record) of the job whose name, quoted, is quoted.
 func appendTickLine(buf []byte, kind byte, tick int64, quoted string) []byte {
 	start := len(buf)
 	buf = beginLine(buf, kind)
 	buf = strconv.AppendInt(buf, tick, 10)
 	buf = append(buf, ' ')
 	buf = append(buf, quoted...)
+	return endLine(buf, start)
+}
+
+// appendDecidedLine appends an N record: D with the job's next tick.
+func appendDecidedLine(buf []byte, tick, next int64, quoted string) []byte {
+	start := len(buf)
+	buf = beginLine(buf, 'N')
+	buf = strconv.AppendInt(buf, tick, 10)
+	buf = append(buf, ' ')
+	buf = appendNext(buf, next)
+	buf = append(buf, ' ')
+	buf = append(buf, quoted...)
+	return endLine(buf, start)
+}
+
+// appendRunLine appends an F record: a run of tick finished.
+func appendRunLine(buf []byte, tick, next int64, d time.Duration, quoted, msg string) []byte {
+	start := len(buf)
+	buf = beginLine(buf, 'F')
+	buf = strconv.AppendInt(buf, tick, 10)
+	buf = append(buf, ' ')
+	buf = appendNext(buf, next)
+	buf = append(buf, ' ')
+	buf = strconv.AppendInt(buf, int64(d), 10)
+	buf = append(buf, ' ')
+	buf = append(buf, quoted...)
+	buf = append(buf, ' ')
+	buf = appendQuoted(buf, msg)
 	return endLine(buf, start)
 }
 
@@ -456,11 +641,28 @@ func (g *fileLedger) staleAgainst(holderTerm uint64) error {
 func (g *fileLedger) records(jobs []string) map[string]Record {
 	out := make(map[string]Record, len(jobs))
 	for _, job := range jobs {
-		if e, ok := g.jobs[job]; ok {
-			out[job] = Record{Claimed: microTime(e.claimed), Completed: microTime(e.completed)}
+		if r, ok := g.jobs[job]; ok {
+			out[job] = r.record()
 		}
 	}
 	return out
+}
+
+// all returns every record.
+func (g *fileLedger) all() map[string]Record {
+	out := make(map[string]Record, len(g.jobs))
+	for job, r := range g.jobs {
+		out[job] = r.record()
+	}
+	return out
+}
+
+func (e *ledgerEntry) record() Record {
+	return Record{
+		Claimed: microTime(e.claimed), Completed: microTime(e.completed),
+		Finished: microTime(e.finished), Duration: e.duration, Error: e.err,
+		Next: microTime(e.next),
+	}
 }
 
 func microTime(us int64) time.Time {
@@ -486,7 +688,9 @@ func (g *fileLedger) claim(claims []Claim) ([]bool, error) {
 			granted[i] = c.Retry && tick == r.claimed && r.completed < tick
 			continue
 		}
-		g.set(c.Job, r, existed, ledgerEntry{tick, r.completed})
+		next := r.ledgerEntry
+		next.claimed = tick
+		g.set(c.Job, r, existed, next)
 		g.buf = appendTickLine(g.buf, 'C', tick, r.quoted)
 		granted[i] = true
 	}
@@ -497,22 +701,41 @@ func (g *fileLedger) claim(claims []Claim) ([]bool, error) {
 	return granted, nil
 }
 
-// complete moves completed ticks forward and records them in one write.
+// complete records outcomes in one write, one record per outcome that
+// changes something: F for a run that is the job's latest, else N when
+// the next tick moves, else D when the completed tick does. An outcome of
+// a job with no record is ignored.
 func (g *fileLedger) complete(done []Outcome) error {
 	for _, o := range done {
-		if err := checkJobNames([]Claim{{Job: o.Job}}); err != nil {
+		if err := checkJobName(o.Job); err != nil {
 			return err
 		}
 	}
 	g.buf, g.undo = g.buf[:0], g.undo[:0]
-	for _, c := range done {
-		tick := c.Tick.UnixMicro()
-		r, existed := g.record(c.Job)
-		if tick <= r.completed {
+	for _, o := range done {
+		r := g.jobs[o.Job]
+		if r == nil {
 			continue
 		}
-		g.set(c.Job, r, existed, ledgerEntry{r.claimed, tick})
-		g.buf = appendTickLine(g.buf, 'D', tick, r.quoted)
+		tick, next := o.Tick.UnixMicro(), int64(never)
+		if !o.Next.IsZero() {
+			next = o.Next.UnixMicro()
+		}
+		ran := o.Ran && tick >= r.finished
+		e := r.ledgerEntry
+		msg := cutError(o.Error)
+		e.decide(tick, next, ran, o.Duration, msg)
+		switch {
+		case ran:
+			g.buf = appendRunLine(g.buf, tick, next, o.Duration, r.quoted, msg)
+		case e.next != r.next:
+			g.buf = appendDecidedLine(g.buf, tick, next, r.quoted)
+		case e.completed != r.completed:
+			g.buf = appendTickLine(g.buf, 'D', tick, r.quoted)
+		default:
+			continue
+		}
+		g.set(o.Job, r, true, e)
 	}
 	if err := g.write(g.buf, len(g.undo)); err != nil {
 		g.rollback()
@@ -521,16 +744,31 @@ func (g *fileLedger) complete(done []Outcome) error {
 	return nil
 }
 
+// cutError cuts a run's error to maxLedgerError bytes, at a character's
+// start.
+func cutError(msg string) string {
+	if len(msg) <= maxLedgerError {
+		return msg
+	}
+	cut := maxLedgerError
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut]
+}
+
 // reset sets the job's claimed and completed ticks to tick, even
 // backwards, with an R record.
 func (g *fileLedger) reset(job string, tick time.Time) error {
-	if err := checkJobNames([]Claim{{Job: job}}); err != nil {
+	if err := checkJobName(job); err != nil {
 		return err
 	}
 	us := tick.UnixMicro()
 	r, existed := g.record(job)
 	g.buf, g.undo = appendTickLine(g.buf[:0], 'R', us, r.quoted), g.undo[:0]
-	g.set(job, r, existed, ledgerEntry{us, us})
+	next := r.ledgerEntry
+	next.claimed, next.completed = us, us
+	g.set(job, r, existed, next)
 	if err := g.write(g.buf, 1); err != nil {
 		g.rollback()
 		return err
@@ -540,9 +778,17 @@ func (g *fileLedger) reset(job string, tick time.Time) error {
 
 func checkJobNames(claims []Claim) error {
 	for _, c := range claims {
-		if len(c.Job) > maxLedgerJob {
-			return fmt.Errorf("solocron: job name %.20q... is %d bytes; the file ledger takes at most %d", c.Job, len(c.Job), maxLedgerJob)
+		if err := checkJobName(c.Job); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// checkJobName refuses a name whose record could not be read back.
+func checkJobName(job string) error {
+	if len(job) > maxLedgerJob {
+		return fmt.Errorf("solocron: job name %.20q... is %d bytes; the file ledger takes at most %d", job, len(job), maxLedgerJob)
 	}
 	return nil
 }
@@ -553,7 +799,7 @@ func (g *fileLedger) record(job string) (r *ledgerRecord, existed bool) {
 	if r := g.jobs[job]; r != nil {
 		return r, true
 	}
-	r = &ledgerRecord{ledgerEntry: ledgerEntry{never, never}, quoted: string(appendQuoted(nil, job))}
+	r = &ledgerRecord{ledgerEntry: newLedgerEntry, quoted: string(appendQuoted(nil, job))}
 	g.jobs[job] = r
 	return r, false
 }
@@ -665,15 +911,10 @@ func (g *fileLedger) compact() error {
 		buf = append(buf, g.termLine...)
 	}
 	lines := 1
-	for _, e := range g.jobs {
-		if e.claimed != never {
-			buf = appendTickLine(buf, 'C', e.claimed, e.quoted)
-			lines++
-		}
-		if e.completed != never {
-			buf = appendTickLine(buf, 'D', e.completed, e.quoted)
-			lines++
-		}
+	for _, r := range g.jobs {
+		var n int
+		buf, n = appendRecordLines(buf, r)
+		lines += n
 	}
 	if stillStale {
 		buf = append(buf, g.termLine...)
@@ -708,6 +949,39 @@ func (g *fileLedger) compact() error {
 		return fmt.Errorf("%w (%w)", err, errLedgerUnusable)
 	}
 	return nil
+}
+
+// appendRecordLines appends the fewest records whose replay rebuilds r
+// exactly, and returns how many: usually C and F (or C, then D or N).
+// F and N move the completed tick forward; when a reset moved it back
+// below the last run's tick, an R record (then C, D) sets it back.
+func appendRecordLines(buf []byte, r *ledgerRecord) ([]byte, int) {
+	lines := 0
+	replayed := newLedgerEntry
+	switch {
+	case r.finished != never:
+		buf = appendRunLine(buf, r.finished, r.next, r.duration, r.quoted, r.err)
+		replayed.decide(r.finished, r.next, true, r.duration, r.err)
+		lines++
+	case r.next != never:
+		buf = appendDecidedLine(buf, r.completed, r.next, r.quoted)
+		replayed.decide(r.completed, r.next, false, 0, "")
+		lines++
+	}
+	if low := min(r.claimed, r.completed); low < replayed.completed {
+		buf = appendTickLine(buf, 'R', low, r.quoted)
+		replayed.claimed, replayed.completed = low, low
+		lines++
+	}
+	if r.claimed > replayed.claimed {
+		buf = appendTickLine(buf, 'C', r.claimed, r.quoted)
+		lines++
+	}
+	if r.completed > replayed.completed {
+		buf = appendTickLine(buf, 'D', r.completed, r.quoted)
+		lines++
+	}
+	return buf, lines
 }
 
 // writeNewFile creates path afresh (never through a link) holding data.

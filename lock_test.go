@@ -79,7 +79,8 @@ func TestFileLockConformance(t *testing.T) {
 }
 
 // The state checks: DeleteAll removes every file the lock keeps (the lock
-// file, the ledger and the holder file), as a cache cleaner would;
+// file, the ledger, the holder file and the control file), as a cache
+// cleaner would;
 // BackupLedger copies the ledger aside and puts the copy back over it.
 func TestFileLockState(t *testing.T) {
 	for _, sync := range []bool{false, true} {
@@ -91,7 +92,7 @@ func TestFileLockState(t *testing.T) {
 						return newFileLock(t, solocron.FileLockOptions{Path: path, Sync: sync})
 					},
 					DeleteAll: func(t *testing.T) {
-						for _, p := range []string{path, path + ".ledger", path + ".holder"} {
+						for _, p := range []string{path, path + ".ledger", path + ".holder", path + ".control"} {
 							mustDo(t, os.Remove(p))
 						}
 					},
@@ -302,7 +303,7 @@ func TestRelativeLockPathIsRefused(t *testing.T) {
 func TestFileLockCreatesPrivateDirAndFile(t *testing.T) {
 	path := filepath.Join(testdir.New(t), "a", "b", "app.lock")
 	newFileLock(t, solocron.FileLockOptions{Path: path})
-	for _, p := range []string{path, path + ".ledger", path + ".holder"} {
+	for _, p := range []string{path, path + ".ledger", path + ".holder", path + ".control"} {
 		fi, err := os.Lstat(p)
 		if err != nil {
 			t.Fatalf("NewFileLock did not create %s: %v", p, err)

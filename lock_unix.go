@@ -3,6 +3,7 @@
 package solocron
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -46,6 +47,15 @@ const heldNameCanChange = true
 // ledgerAppend makes every ledger write land at the end of the file, so
 // that a second writer's records are never overwritten, only detected.
 const ledgerAppend = os.O_APPEND
+
+// appendOnlySyncs: a file opened O_APPEND (the control file) can be
+// fsynced.
+const appendOnlySyncs = true
+
+// lockAppend has nothing to do on Unix: a write(2) to a file opened
+// O_APPEND moves to the end and writes there as one step, under the
+// inode's lock, so the lines of concurrent writers never interleave.
+func lockAppend(context.Context, *os.File) (unlock func(), err error) { return func() {}, nil }
 
 // checkOwner refuses a file that another user owns: in a shared
 // directory a planted file would let its owner read the ledger or hold

@@ -3,10 +3,13 @@
 package solocron
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
+	"time"
+	"unsafe"
 )
 
 // noFollow is 0: Windows has no O_NOFOLLOW. The path is Lstat-checked
@@ -48,6 +51,77 @@ const heldNameCanChange = false
 // tracks instead; the size checks around each write still detect a second
 // writer, unless its records were shorter than ours and wholly overwritten.
 const ledgerAppend = 0
+
+// appendOnlySyncs is false on Windows: the control file is opened
+// O_APPEND (its writers share it and hold no lock, so only appending
+// keeps their lines apart), and FlushFileBuffers is denied on such a
+// handle (see ledgerAppend). With FileLockOptions.Sync its lines are
+// written but not flushed.
+const appendOnlySyncs = false
+
+// appendLockOffsetHigh places the byte that the control file's writers
+// lock at 2^62, past any data: Windows byte-range locks are mandatory, so
+// a lock on data would make a reader fail.
+const appendLockOffsetHigh = 1 << 30
+
+// lockAppend makes the control file's writers take turns. A handle opened
+// for appending only writes at the end of the file, but Wine finds the
+// end and then writes there, so that two processes' lines overwrite each
+// other (TestFileLockControlConcurrentWriters caught it); an exclusive
+// LockFileEx on one byte serializes the appends. It is tried every
+// millisecond, so that ctx can end the wait.
+func lockAppend(ctx context.Context, f *os.File) (unlock func(), err error) {
+	h := syscall.Handle(f.Fd())
+	for {
+		ol := syscall.Overlapped{OffsetHigh: appendLockOffsetHigh}
+		err := lockFileEx(h, lockfileExclusiveLock|lockfileFailImmediately, &ol)
+		if err == nil {
+			return func() {
+				ol := syscall.Overlapped{OffsetHigh: appendLockOffsetHigh}
+				_ = unlockFileEx(h, &ol)
+			}, nil
+		}
+		if err != errorLockViolation {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// LockFileEx and UnlockFileEx on one byte, from kernel32 through the
+// standard library, so that the module needs no golang.org/x/sys of its
+// own (gofrs/flock uses them for the lock file itself).
+var (
+	kernel32         = syscall.NewLazyDLL("kernel32.dll")
+	procLockFileEx   = kernel32.NewProc("LockFileEx")
+	procUnlockFileEx = kernel32.NewProc("UnlockFileEx")
+)
+
+const (
+	lockfileFailImmediately = 0x1
+	lockfileExclusiveLock   = 0x2
+	errorLockViolation      = syscall.Errno(33) // ERROR_LOCK_VIOLATION
+)
+
+func lockFileEx(h syscall.Handle, flags uint32, ol *syscall.Overlapped) error {
+	r, _, err := procLockFileEx.Call(uintptr(h), uintptr(flags), 0, 1, 0, uintptr(unsafe.Pointer(ol)))
+	if r == 0 {
+		return err
+	}
+	return nil
+}
+
+func unlockFileEx(h syscall.Handle, ol *syscall.Overlapped) error {
+	r, _, err := procUnlockFileEx.Call(uintptr(h), 0, 1, 0, uintptr(unsafe.Pointer(ol)))
+	if r == 0 {
+		return err
+	}
+	return nil
+}
 
 // checkOwner does nothing on Windows: the file's owner is a security
 // descriptor, not a uid, and the default directory (under
