@@ -31,7 +31,9 @@ func (j *job) overdueTick(rec Record, found bool, since, now time.Time, grace ti
 	base := since
 	if found && !rec.Claimed.IsZero() {
 		if claimedAhead(j.sched, rec.Claimed, now) {
-			return j.sched.Next(now.Add(-grace))
+			// Every tick is refused: the latest one that fell due is.
+			far := now.Add(-maxProbe)
+			return latestTick(j.sched, far, far, now)
 		}
 		base = rec.Claimed
 	}

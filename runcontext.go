@@ -1,6 +1,9 @@
 package solocron
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // runContext is a run's ctx: the term's runs context and the Run in one
 // value (context.WithValue would box the Run in a second allocation), and
@@ -12,6 +15,7 @@ type runContext struct {
 	run    Run
 	j      *job
 	result chan<- error // RunNow's, or nil
+	next   time.Time    // the job's tick after this run's, as fire computed it once per bucket; zero: unknown
 }
 
 func (c *runContext) Value(key any) any {

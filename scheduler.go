@@ -212,10 +212,13 @@ const leaderCheckDelay = 2 * time.Second
 // checkElector asks the elector who leads a moment after Start, then every
 // Options.CheckInterval: it keeps Health current on a standby that would
 // otherwise only wait, and logs a standby of another application (or with
-// another set of jobs) even if nobody asks for Status.
+// another set of jobs) even if nobody asks for Status. From the second
+// check on it also reads the ledger for the overdue alarm (nothing can be
+// overdue by more than a grace a moment after Start that the next check
+// would not find).
 func (s *Scheduler) checkElector(ctx context.Context) {
 	wait := leaderCheckDelay
-	for {
+	for first := true; ; first = false {
 		select {
 		case <-ctx.Done():
 			return
@@ -223,7 +226,9 @@ func (s *Scheduler) checkElector(ctx context.Context) {
 		}
 		wait = s.opts.CheckInterval
 		s.probe(ctx)
-		s.checkOverdue(ctx)
+		if !first {
+			s.checkOverdue(ctx)
+		}
 	}
 }
 

@@ -48,7 +48,7 @@ type JobStatus struct {
 	Name         string
 	Spec         string
 	Next         time.Time // the next tick
-	LastTick     time.Time // the tick of the last run that started here
+	LastTick     time.Time // the tick of the last run that finished here
 	LastDuration time.Duration
 	LastError    error
 	Running      bool

@@ -53,6 +53,7 @@ type term struct {
 	byName    map[string]*job         // the known jobs by name
 	paused    map[*job]bool           // the paused ones
 	requested map[*job]time.Time      // the last requested run handled
+	manual    map[*job]time.Time      // the last RunNow's claimed instant
 
 	ledgerMu sync.Mutex // one ledger call at a time
 	due      due
@@ -73,7 +74,7 @@ func newTerm(lease Lease, c Candidate, jobs []*job, clock Clock, report *reporte
 		inbox: newInbox(jobs), requests: make(chan func(context.Context)), ended: make(chan struct{}),
 		outcomes: newOutcomes(),
 		control:  ctl, steerSoon: make(chan struct{}, 1), controls: make(chan map[string]Control),
-		byName: make(map[string]*job), paused: make(map[*job]bool), requested: make(map[*job]time.Time),
+		byName: make(map[string]*job), paused: make(map[*job]bool), requested: make(map[*job]time.Time), manual: make(map[*job]time.Time),
 		known: make(map[*job]bool),
 	}
 	t.dispatch = newDispatcher(t.run)
@@ -239,7 +240,7 @@ func (t *term) plan(runs context.Context, now time.Time, jobs []*job, recs map[s
 					t.skip(j, r, SkipOverlap)
 				}
 			default:
-				starts = append(starts, pending{j, plan.runs[0]})
+				starts = append(starts, pending{j: j, r: plan.runs[0]})
 				j.queueCatchUp(plan.runs[1:])
 			}
 		}
@@ -294,7 +295,7 @@ func (t *term) fire(runs context.Context, now time.Time) error {
 			case j.paused.Load():
 				skips = append(skips, skipped{j, r, SkipPaused})
 			case j.reserve():
-				starts = append(starts, pending{j, r})
+				starts = append(starts, pending{j: j, r: r, next: next})
 			case j.Overlap == OverlapSkip:
 				skips = append(skips, skipped{j, r, SkipOverlap})
 			case !j.enqueue(r):
@@ -343,8 +344,9 @@ func (t *term) recordSkips(runs context.Context, skips []skipped) error {
 
 // pending is a run whose job is reserved and whose tick is not claimed yet.
 type pending struct {
-	j *job
-	r Run
+	j    *job
+	r    Run
+	next time.Time // the job's tick after r's, when fire knows it (zero: unknown)
 }
 
 // claimAndLaunch claims the runs' ticks, a chunk per ledger call, and
@@ -372,7 +374,7 @@ func (t *term) claimAndLaunch(runs context.Context, starts []pending) error {
 				r.Term = t.lease.Term()
 				j.clearAhead()
 				rc := t.slab.next(len(chunk))
-				*rc = runContext{Context: runs, run: r, j: j}
+				*rc = runContext{Context: runs, run: r, j: j, next: p.next}
 				batch = append(batch, rc)
 			default:
 				t.skip(j, r, j.refusal())

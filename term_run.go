@@ -54,7 +54,11 @@ func (t *term) recordOutcome(rc *runContext, d time.Duration, err error) {
 	}
 	r := &rc.run
 	o := Outcome{Job: r.ledgerName(), Tick: r.Tick, Ran: true, Duration: d, Error: outcomeError(err)}
-	if !r.Manual {
+	switch {
+	case r.Manual:
+	case !rc.next.IsZero():
+		o.Next = rc.next
+	default:
 		o.Next = rc.j.sched.Next(r.Tick)
 	}
 	t.outcomes.add(o)
@@ -103,7 +107,14 @@ func (t *term) runNow(ctx context.Context, j *job) error {
 			result <- fmt.Errorf("%w: %q", ErrJobRunning, j.Name)
 			return
 		}
-		r := Run{Job: j.Name, Tick: t.clock.Now().Truncate(time.Microsecond), Manual: true}
+		// Manual runs are claimed at distinct instants, even when the
+		// clock's grain is coarser than the ledger's microsecond (Windows).
+		tick := t.clock.Now().Truncate(time.Microsecond)
+		if last := t.manual[j]; !tick.After(last) {
+			tick = last.Add(time.Microsecond)
+		}
+		t.manual[j] = tick
+		r := Run{Job: j.Name, Tick: tick, Manual: true}
 		granted, err := t.claim(runs, []Claim{{Job: j.Name + manualSuffix, Tick: r.Tick}})
 		if err == nil && !granted[0] {
 			err = fmt.Errorf("solocron: the ledger refused a manual run of %q at %v", j.Name, r.Tick)

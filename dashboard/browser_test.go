@@ -20,7 +20,8 @@ import (
 
 // TestInABrowser drives the page in a headless Chromium, as a person
 // would: reads the leader and the jobs, clicks "Run now" and reads the
-// answer, and checks the page fits a phone's width. With
+// answer, clicks "Pause" and sees the job paused, and checks the page fits
+// a phone's width. With
 // SOLOCRON_SCREENSHOT=path it writes a screenshot of the desktop page
 // there (docs/dashboard.png is one), with SOLOCRON_SCREENSHOT_PHONE one of
 // the phone's.
@@ -79,10 +80,12 @@ func TestInABrowser(t *testing.T) {
 		row  int
 		want string
 	}{
-		{0, "send-invoices\n0 2 * * * | 2026-11-25 02:00:00 in 16h 57m | – | – | – | 0 | 0 | 0 |  | Run now"},
+		{0, "send-invoices\n0 2 * * * | 2026-11-25 02:00:00 in 16h 57m | – | – | – | 0 | 0 | 0 |  | Run now Pause"},
 		{1, "sync-crm\n*/5 * * * * | 2026-11-24 09:05:00 in 2m 50s | 2026-11-24 09:00:00 2m 10s ago |"},
 		{1, "| crm.example.com: 503 Service Unavailable | 2 | 2 | 0 |"},
-		{3, "rebuild-search-index\n@hourly | 2026-11-24 10:00:00 in 57m 50s | – | – | – | 0 | 0 | 1 | ledger ahead\nclaimed to 2027-11-24 09:00:00 | Run now Reset record"},
+		// Every tick is refused, so the job is overdue as well.
+		{3, "rebuild-search-index\n@hourly | 2026-11-24 10:00:00 in 57m 50s | – | – | – | 0 | 0 | 1 | overdue\ndue "},
+		{3, "ledger ahead\nclaimed to 2027-11-24 09:00:00 | Run now Pause Reset record"},
 	} {
 		if got := cells(rows[c.row]); !strings.Contains(got, c.want) {
 			t.Errorf("row %d reads\n%q\nwant it to contain\n%q", c.row, got, c.want)
@@ -97,8 +100,31 @@ func TestInABrowser(t *testing.T) {
 	if got := b.text(b.one(row, `td[data-label="Runs"]`)); got != "1" {
 		t.Errorf("after Run now the job's runs read %q, want 1", got)
 	}
+	if got := b.text(b.one(row, `td[data-label="Outcome"]`)); got != "ok" {
+		t.Errorf("after Run now the job's outcome reads %q, want ok", got)
+	}
+
+	b.click(b.one(row, "button.pause"))
+	b.awaitText("#result", "Paused “send-invoices”")
+	row = b.find("", "#jobs tbody tr")[0]
+	if got := b.text(b.one(row, `td[data-label="State"]`)); got != "paused" {
+		t.Errorf("after Pause the job's state reads %q, want paused", got)
+	}
+	if got := b.text(b.one(row, `td[data-label="Actions"]`)); got != "Run now Resume" {
+		t.Errorf("after Pause the job's actions read %q, want Run now and Resume", got)
+	}
+	if st := s.Status(ctx); !st.Jobs[0].Ledger.Paused {
+		t.Errorf("after Pause the ledger has the job not paused: %+v", st.Jobs[0].Ledger)
+	}
 	b.fit()
 	saveScreenshot(t, b, "SOLOCRON_SCREENSHOT")
+
+	b.click(b.one(row, "button.resume"))
+	b.awaitText("#result", "Resumed “send-invoices”")
+	row = b.find("", "#jobs tbody tr")[0]
+	if got := b.text(b.one(row, `td[data-label="State"]`)); got != "" {
+		t.Errorf("after Resume the job's state reads %q, want nothing", got)
+	}
 
 	// On a phone, the table becomes one card per job: nothing wider than
 	// the screen.

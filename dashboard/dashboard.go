@@ -3,22 +3,34 @@
 // the jobs) and the same status as JSON. The page needs no external asset
 // and no JavaScript, and reads on a phone as on a desktop.
 //
+// The table shows the cluster's view, read from the ledger and the same
+// on every process, so a standby's page tells as much as the leader's:
+// each job's last run on any process (its tick, duration, and "ok" or
+// its error), whether it is overdue (its tick not claimed in time, with
+// that tick), paused, or has a requested run pending; a banner says so
+// when the ledger cannot be read. The run counters are this process's.
+//
 // The handler serves, relative to where it is mounted:
 //
 //	GET  /             the page
 //	GET  /status.json  Scheduler.Status as JSON (see solocron.Status.MarshalJSON)
-//	POST /run          "run now" (Scheduler.RunNow); form fields job, token
+//	POST /run          "run now": Scheduler.RunNow on the leader, Scheduler.RequestRun
+//	                   elsewhere; form fields job, token (as for every action)
+//	POST /pause        pause the job across the cluster (Scheduler.Pause)
+//	POST /resume       resume it (Scheduler.Resume)
 //	POST /reset        repair a far-ahead ledger record (Scheduler.ResetJob)
 //
 // An action answers with the page, its result on top: 200 when it was
 // done (a run that failed included), 202 when a run goes on past
-// Options.RunWait, 409 when this process is not the leader (actions work
-// on the leader only), the job is running or its record is not ahead,
-// and 404 for a job this process does not have.
+// Options.RunWait or was requested of the leader (the answer does not
+// wait for it), 409 when the job is running, its record is not ahead, or
+// a reset is asked of a process that does not lead (reset works on the
+// leader only; run now, pause and resume on every process), and 404 for
+// a job this process does not have.
 //
 // The status names hosts, process ids and error texts: mount the handler
-// behind the application's authentication. The two actions are off
-// unless Options.Authorize is set; see Options.Authorize for how they are
+// behind the application's authentication. The actions are off unless
+// Options.Authorize is set; see Options.Authorize for how they are
 // protected against cross-site requests.
 package dashboard
 
@@ -37,10 +49,11 @@ import (
 // Options configure a Handler. The zero value serves the page and the
 // JSON, with the actions off, in real time and time.Local.
 type Options struct {
-	// Authorize turns the actions on: the page shows the "run now" and
-	// "reset" buttons to the requests it returns nil for, and the action
-	// endpoints accept the POSTs it returns nil for (403 otherwise, with
-	// the error's text). nil means the actions are off.
+	// Authorize turns the actions on: the page shows the "run now",
+	// "pause" or "resume", and "reset" buttons to the requests it returns
+	// nil for, and the action endpoints accept the POSTs it returns nil
+	// for (403 otherwise, with the error's text). nil means the actions
+	// are off.
 	//
 	// An accepted POST must also pass two checks against cross-site
 	// request forgery. It must carry its form's token: an HMAC of the
@@ -128,7 +141,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			h.json(w, r)
 		}
-	case actionRun, actionReset:
+	case actionRun, actionReset, actionPause, actionResume:
 		h.act(w, r, path)
 	default:
 		http.NotFound(w, r)

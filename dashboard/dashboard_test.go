@@ -106,8 +106,9 @@ func TestPageOfAStandby(t *testing.T) {
 	for _, want := range []string{
 		fmt.Sprintf(`<dd id="leader">pid %d on <b>`, os.Getpid()), // another process would show its pid
 		`<span class="badge standby">standby</span>`,
-		`This process is not the leader: actions work on the leader only`,
-		`<button class="run" disabled>Run now</button>`,
+		`This process is not the leader: “Run now” asks the leader to run the job, pause and resume work from here`,
+		`<button class="run" title="Asks the leader to run it">Run now</button>`, // RequestRun
+		`<button class="pause">Pause</button>`,
 	} {
 		if !strings.Contains(res.body, want) {
 			t.Errorf("the page lacks %s", want)
@@ -175,7 +176,7 @@ func TestActionsAcceptPostOnly(t *testing.T) {
 	t.Parallel()
 	s := start(t, solocron.Options{Elector: solocrontest.NewStore().Elector()}, solocron.Job{Name: "a", Spec: "@daily", Run: noop})
 	h := New(s, Options{Authorize: allow})
-	for _, path := range []string{"/run", "/reset", "/run?job=a"} {
+	for _, path := range []string{"/run", "/reset", "/pause", "/resume", "/run?job=a"} {
 		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPut} {
 			res := serve(h, httptest.NewRequest(m, path, nil))
 			if res.code != http.StatusMethodNotAllowed || res.header.Get("Allow") != "POST" {
@@ -329,12 +330,24 @@ func TestRunNowFromThePage(t *testing.T) {
 		}
 	}
 
-	// The same form posted to a standby (a page from another process, or
-	// leadership lost since) says so.
+	// On a standby, "run now" asks the leader through the ledger
+	// (RequestRun), and answers at once.
 	sh := New(standby, Options{Authorize: allow})
 	res = post(sh, "/run", formFor(t, get(sh, "/").body, actionRun, "send-invoices"))
-	if res.code != http.StatusConflict || !strings.Contains(res.body, `<p class="msg error" id="result" role="status">Not run: this process is not the leader`) {
-		t.Errorf("POST /run on a standby: %d, want 409 and the reason on top:\n%s", res.code, res.body)
+	if res.code != http.StatusAccepted || !strings.Contains(res.body,
+		`<p class="msg ok" id="result" role="status">Requested a run of “send-invoices”: the leader starts it within a second`) {
+		t.Errorf("POST /run on a standby: %d, want 202 and the request on top:\n%s", res.code, res.body)
+	}
+	select {
+	case r := <-runs:
+		if !r.Requested || !r.Manual {
+			t.Errorf("the leader's run after a run now on a standby: %+v, want a requested run", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the leader did not run the job within 5s of a run now on a standby")
+	}
+	if n := standby.Status(context.Background()).Jobs[0].Runs; n != 0 {
+		t.Errorf("the standby ran the job %d times itself", n)
 	}
 }
 
@@ -383,6 +396,12 @@ func TestUnknownJob(t *testing.T) {
 	res := post(h, "/run", map[string][]string{"job": {"gone"}, "token": {h.token(actionRun, "gone")}})
 	if res.code != http.StatusNotFound || !strings.Contains(res.body, `Not run: solocron: unknown job: &#34;gone&#34;`) {
 		t.Errorf("POST /run of an unknown job: %d\n%s", res.code, res.body)
+	}
+	for _, c := range []struct{ action, want string }{{actionPause, "Not paused"}, {actionResume, "Not resumed"}} {
+		res := post(h, "/"+c.action, map[string][]string{"job": {"gone"}, "token": {h.token(c.action, "gone")}})
+		if res.code != http.StatusNotFound || !strings.Contains(res.body, c.want+`: solocron: unknown job: &#34;gone&#34;`) {
+			t.Errorf("POST /%s of an unknown job: %d\n%s", c.action, res.code, res.body)
+		}
 	}
 }
 

@@ -46,7 +46,10 @@ func Example() {
 	srv := httptest.NewServer(mux) // your server, behind your authentication
 	defer srv.Close()
 
-	for s.Status(context.Background()).Role != solocron.Leader { // alone, it leads at once
+	for deadline := time.Now().Add(5 * time.Second); s.Status(context.Background()).Role != solocron.Leader; {
+		if time.Now().After(deadline) { // alone, it leads at once
+			log.Fatal("not leading after 5s")
+		}
 		time.Sleep(time.Millisecond)
 	}
 	resp, err := http.Get(srv.URL + "/solocron/status.json")

@@ -48,8 +48,11 @@ type (
 		Leader   leaderView
 		Mismatch string
 		Health   healthView
-		Actions  bool // the request may act: the actions column is shown
-		Jobs     []jobView
+		// LedgerErr says why the cluster's view (last runs, pauses,
+		// overdue jobs) is missing: the ledger could not be read.
+		LedgerErr string
+		Actions   bool // the request may act: the actions column is shown
+		Jobs      []jobView
 	}
 	leaderView struct {
 		None  string // why nobody is shown: nobody leads, or the elector's error
@@ -66,18 +69,25 @@ type (
 		LastOK     stamp
 	}
 	jobView struct {
-		Name, Spec     string
-		Next, LastTick stamp
-		LastDuration   string
-		LastError      string
-		Runs           uint64
-		Errors         uint64
-		Skips          uint64
-		Running        bool
-		Ahead          stamp  // LedgerAhead
-		RunToken       string // empty when the request may not act
-		ResetToken     string
-		Leads          bool // this process leads, so its buttons work
+		Name, Spec string
+		Next       stamp
+		// The last run that finished, on any process: see lastRun.
+		LastRun      stamp
+		LastDuration string
+		LastError    string // empty when it succeeded
+		Runs         uint64 // this process's figures
+		Errors       uint64
+		Skips        uint64
+		Running      bool
+		Ahead        stamp // LedgerAhead
+		Overdue      stamp // the tick not claimed in time
+		Paused       bool
+		Requested    stamp  // a requested run not started yet
+		RunToken     string // empty when the request may not act
+		ResetToken   string
+		PauseAction  string // pause, or resume for a paused job
+		PauseToken   string
+		Leads        bool // this process leads, so reset works
 	}
 	// stamp is a time as shown: the zero time has no Text.
 	stamp struct{ Text, Rel, ISO string }
@@ -115,6 +125,9 @@ func (h *Handler) view(st solocron.Status, res *result, act bool) pageView {
 		Result: res, Elector: st.Elector, Role: st.Role.String(), PID: h.pid, Host: h.host,
 		Mismatch: st.Mismatch, Actions: act,
 	}
+	if st.LedgerErr != nil {
+		v.LedgerErr = st.LedgerErr.Error()
+	}
 	switch hd := st.Holder; {
 	case errors.Is(st.HolderErr, solocron.ErrNoHolder):
 		v.Leader.None = "nobody leads"
@@ -134,20 +147,40 @@ func (h *Handler) view(st solocron.Status, res *result, act bool) pageView {
 	}
 	v.Health.ErrorSince, v.Health.LastOK = h.stamp(st.Health.ErrorSince, real), h.stamp(st.Health.LastOK, real)
 	for _, j := range st.Jobs {
+		tick, took, failure := lastRun(j)
 		jv := jobView{
-			Name: j.Name, Spec: j.Spec, Next: h.stamp(j.Next, now), LastTick: h.stamp(j.LastTick, now),
-			LastDuration: duration(j.LastDuration), Runs: j.Runs, Errors: j.Errors, Skips: j.Skips,
-			Running: j.Running, Ahead: h.stamp(j.LedgerAhead, now), Leads: st.Role == solocron.Leader,
+			Name: j.Name, Spec: j.Spec, Next: h.stamp(j.Next, now), // from the schedule, on every process
+			LastRun: h.stamp(tick, now), LastDuration: duration(took), LastError: failure,
+			Runs: j.Runs, Errors: j.Errors, Skips: j.Skips, Running: j.Running, Ahead: h.stamp(j.LedgerAhead, now),
+			Overdue: h.stamp(j.Overdue, now), Paused: j.Ledger.Paused, Requested: h.stamp(j.Ledger.Requested, real),
+			PauseAction: actionPause, Leads: st.Role == solocron.Leader,
 		}
-		if j.LastError != nil {
-			jv.LastError = j.LastError.Error()
+		if jv.Paused {
+			jv.PauseAction = actionResume
 		}
 		if act {
 			jv.RunToken, jv.ResetToken = h.token(actionRun, j.Name), h.token(actionReset, j.Name)
+			jv.PauseToken = h.token(jv.PauseAction, j.Name)
 		}
 		v.Jobs = append(v.Jobs, jv)
 	}
 	return v
+}
+
+// lastRun is the job's last run that finished: the cluster's, from the
+// ledger, so that every process's page shows it, or this process's when
+// that is newer (outcomes reach the ledger in batches, a moment after the
+// run, and not at all while the ledger cannot be read). failure is the
+// run's error, empty when it succeeded.
+func lastRun(j solocron.JobStatus) (tick time.Time, took time.Duration, failure string) {
+	l := j.Ledger
+	if !j.LastTick.After(l.Finished) {
+		return l.Finished, l.Duration, l.Error
+	}
+	if j.LastError != nil {
+		failure = j.LastError.Error()
+	}
+	return j.LastTick, j.LastDuration, failure
 }
 
 func (h *Handler) stamp(t, now time.Time) stamp {

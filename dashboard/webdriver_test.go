@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -203,6 +204,30 @@ func (d *browser) await(css string) element {
 		}
 		if time.Now().After(deadline) {
 			d.t.Fatalf("no element matches %q after 5s", css)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// awaitText waits up to 5 s for the one element that matches css to read
+// text that begins with prefix, as after a click that submits a form on a
+// page that already shows that element, and returns its text.
+func (d *browser) awaitText(css, prefix string) string {
+	d.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// try, not call: the page may be replaced between the two requests.
+		var refs []map[string]string
+		if d.try(http.MethodPost, "/elements", map[string]string{"using": "css selector", "value": css}, &refs) == nil && len(refs) == 1 {
+			for _, id := range refs[0] {
+				var s string
+				if d.try(http.MethodGet, "/element/"+id+"/text", nil, &s) == nil && strings.HasPrefix(s, prefix) {
+					return s
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("no element matching %q reads %q… after 5s", css, prefix)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -121,19 +121,7 @@ func ensureTables(ctx context.Context, c *pgx.Conn, t tables) error {
 	if s, err := readTableState(ctx, c, t); err != nil || s.complete() {
 		return err
 	}
-	return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
-		// A standby's wait set lock_timeout for its session; the caller's
-		// ctx bounds this transaction instead.
-		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, ddlKey); err != nil {
-			return err
-		}
-		s, err := readTableState(ctx, tx, t)
-		if err != nil {
-			return err
-		}
+	return createLocked(ctx, c, t, func(s tableState) []string {
 		var stmts []string
 		if !s.schema {
 			stmts = append(stmts, `CREATE SCHEMA IF NOT EXISTS `+t.schema)
@@ -174,8 +162,29 @@ func ensureTables(ctx context.Context, c *pgx.Conn, t tables) error {
 		if !s.control {
 			stmts = append(stmts, createControl(t))
 		}
-		for _, s := range stmts {
-			if _, err := tx.Exec(ctx, s); err != nil {
+		return stmts
+	})
+}
+
+// createLocked runs the statements stmts chooses for the tables' state,
+// in one transaction under the DDL advisory lock, so that processes
+// starting together do not race to create or alter the same tables.
+func createLocked(ctx context.Context, c *pgx.Conn, t tables, stmts func(tableState) []string) error {
+	return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+		// A standby's wait set lock_timeout for its session; the caller's
+		// ctx bounds this transaction instead.
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, ddlKey); err != nil {
+			return err
+		}
+		s, err := readTableState(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		for _, stmt := range stmts(s) {
+			if _, err := tx.Exec(ctx, stmt); err != nil {
 				return err
 			}
 		}
@@ -202,17 +211,7 @@ func createControl(t tables) string {
 // leaves the lease and the ledger alone: a new ledger is made only by a
 // campaign, which then knows it is new.
 func ensureControl(ctx context.Context, c *pgx.Conn, t tables) error {
-	return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, ddlKey); err != nil {
-			return err
-		}
-		s, err := readTableState(ctx, tx, t)
-		if err != nil {
-			return err
-		}
+	return createLocked(ctx, c, t, func(s tableState) []string {
 		var stmts []string
 		if !s.schema { // checked: CREATE SCHEMA IF NOT EXISTS needs the right to create one
 			stmts = append(stmts, `CREATE SCHEMA IF NOT EXISTS `+t.schema)
@@ -220,11 +219,6 @@ func ensureControl(ctx context.Context, c *pgx.Conn, t tables) error {
 		if !s.control {
 			stmts = append(stmts, createControl(t))
 		}
-		for _, s := range stmts {
-			if _, err := tx.Exec(ctx, s); err != nil {
-				return err
-			}
-		}
-		return nil
+		return stmts
 	})
 }

@@ -4,9 +4,10 @@
 // solocronprom, so that it does not shadow client_golang's prometheus
 // package in the files that use both.
 //
-// Counters and the run-duration histogram come from the Scheduler's hooks
-// (Collector.Hooks, joined into solocron.Options.Hooks); the next ticks come
-// from Scheduler.Status, which Collect reads only while this process leads
+// Counters, the run-duration histogram and the overdue gauge come from the
+// Scheduler's hooks (Collector.Hooks, joined into solocron.Options.Hooks);
+// the next ticks, the paused flags and the cluster's last runs come from
+// Scheduler.Status, which Collect reads only while this process leads
 // (see Collector.Watch).
 package solocronprom
 
@@ -40,7 +41,7 @@ var DefaultBuckets = []float64{0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800,
 // set solocron defines, so the reason label stays bounded.
 var skipReasons = []solocron.SkipReason{
 	solocron.SkipOverlap, solocron.SkipQueue, solocron.SkipMisfire, solocron.SkipLate,
-	solocron.SkipClaimed, solocron.SkipNoLeader, solocron.SkipLedgerAhead,
+	solocron.SkipClaimed, solocron.SkipNoLeader, solocron.SkipLedgerAhead, solocron.SkipPaused,
 }
 
 // Options configure a Collector.
@@ -62,6 +63,7 @@ type Collector struct {
 	runs, errors, skips  *prometheus.CounterVec
 	duration             *prometheus.HistogramVec
 	lastSuccess          *prometheus.GaugeVec
+	overdue              *prometheus.GaugeVec
 	status               []statusGauge
 
 	jobs sync.Map // job name -> *jobMetrics, for the jobs whose series exist
@@ -99,22 +101,26 @@ func New(opts Options) *Collector {
 			Help: "How long the job's runs in this process took.", Buckets: buckets}, job),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "job_last_success_timestamp_seconds",
 			Help: "When the job's last successful run in this process finished, as Unix time."}, job),
+		overdue: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "job_overdue",
+			Help: "1 while the job is overdue: its tick was not claimed within Options.OverdueGrace (Hooks.OnOverdue); every process checks."}, job),
 		status: statusGauges(ns),
 	}
 }
 
 // Watch makes Collect report what only the Scheduler knows (the next
-// ticks), and starts every series of s's jobs at zero, so that a
-// process's first error after it takes over shows in rate(). Call it
-// after the jobs are added; jobs added later get their series at the
-// first scrape of a leader or their first event.
+// ticks, and the paused flags and last runs in the ledger), and starts
+// every series of s's jobs at zero, so that a process's first error after
+// it takes over shows in rate(). Call it after the jobs are added; jobs
+// added later get their series at the first scrape of a leader or their
+// first event.
 //
 // Collect calls s.Status only while this process leads, where Status
-// reads memory only. A standby's Status would ask the elector who leads:
-// a file read for the file lock, a round trip for Redis, a new connection
-// for PostgreSQL, at every scrape of every standby. So a standby reports
-// leadership and its own counters, and no next ticks; Watch's own Status
-// call asks the elector once.
+// reads memory and the ledger once (Elector.Observe, one read). A
+// standby's Status would also ask the elector who leads: a file read for
+// the file lock, a round trip for Redis, a new connection for PostgreSQL,
+// at every scrape of every standby. So a standby reports leadership, its
+// own counters and the overdue jobs its own checks found, and none of
+// Status's gauges; Watch's own Status call asks the elector once.
 func (c *Collector) Watch(s *solocron.Scheduler) {
 	c.mu.Lock()
 	c.sched = s
@@ -138,6 +144,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	c.skips.Describe(ch)
 	c.duration.Describe(ch)
 	c.lastSuccess.Describe(ch)
+	c.overdue.Describe(ch)
 }
 
 // Collect sends the current values; see Watch for what it asks the
@@ -161,6 +168,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.skips.Collect(ch)
 	c.duration.Collect(ch)
 	c.lastSuccess.Collect(ch)
+	c.overdue.Collect(ch)
 }
 
 func (c *Collector) collectStatus(ch chan<- prometheus.Metric, s *solocron.Scheduler) {
@@ -173,6 +181,9 @@ func (c *Collector) collectStatus(ch chan<- prometheus.Metric, s *solocron.Sched
 	for _, j := range st.Jobs {
 		c.job(j.Name)
 		for _, g := range c.status {
+			if g.ledger && st.LedgerErr != nil {
+				continue // unknown: a 0 would say "not paused"
+			}
 			if v, ok := g.value(j); ok {
 				ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, v, j.Name)
 			}

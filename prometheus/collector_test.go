@@ -19,15 +19,20 @@ import (
 
 var base = time.Date(2026, 1, 1, 0, 0, 30, 0, time.UTC)
 
-// countingElector counts Holder calls: what a standby's Status costs.
+// countingElector counts Holder and Observe calls: what Status costs.
 type countingElector struct {
 	solocron.Elector
-	holders atomic.Int64
+	holders, observes atomic.Int64
 }
 
 func (e *countingElector) Holder(ctx context.Context) (solocron.Holder, error) {
 	e.holders.Add(1)
 	return e.Elector.Holder(ctx)
+}
+
+func (e *countingElector) Observe(ctx context.Context) (map[string]solocron.Record, error) {
+	e.observes.Add(1)
+	return e.Elector.Observe(ctx)
 }
 
 // process is one Scheduler with its Collector, as one process has them.
@@ -39,8 +44,16 @@ type process struct {
 
 func start(t *testing.T, store *solocrontest.Store, clock solocron.Clock, opts solocronprom.Options, jobs ...solocron.Job) process {
 	t.Helper()
+	return startWith(t, store, solocron.Options{Clock: clock}, opts, jobs...)
+}
+
+// startWith is start with the Scheduler's options so (its Elector, Hooks
+// and Location are set here).
+func startWith(t *testing.T, store *solocrontest.Store, so solocron.Options, opts solocronprom.Options, jobs ...solocron.Job) process {
+	t.Helper()
 	p := process{c: solocronprom.New(opts), elector: &countingElector{Elector: store.Elector()}}
-	s, err := solocron.New(solocron.Options{Elector: p.elector, Clock: clock, Location: time.UTC, Hooks: p.c.Hooks()})
+	so.Elector, so.Location, so.Hooks = p.elector, time.UTC, p.c.Hooks()
+	s, err := solocron.New(so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +142,7 @@ func waitLeading(t *testing.T, p process) {
 
 func noop(context.Context) error { return nil }
 
-func TestSeriesStartAtZeroAndStandbyReportsNoNextTick(t *testing.T) {
+func TestSeriesStartAtZeroAndOnlyTheLeaderReadsStatus(t *testing.T) {
 	store := solocrontest.NewStore()
 	clock := solocrontest.NewClock(base)
 	leader := start(t, store, clock, solocronprom.Options{}, solocron.Job{Name: "report", Spec: "* * * * *", Run: noop})
@@ -150,6 +163,9 @@ solocron_job_duration_seconds_count{job_name="report"} 0
 # HELP solocron_job_errors_total Runs of the job that returned an error, panicked or timed out, in this process.
 # TYPE solocron_job_errors_total counter
 solocron_job_errors_total{job_name="report"} 0
+# HELP solocron_job_overdue 1 while the job is overdue: its tick was not claimed within Options.OverdueGrace (Hooks.OnOverdue); every process checks.
+# TYPE solocron_job_overdue gauge
+solocron_job_overdue{job_name="report"} 0
 # HELP solocron_job_runs_total Runs of the job finished in this process.
 # TYPE solocron_job_runs_total counter
 solocron_job_runs_total{job_name="report"} 0
@@ -161,6 +177,7 @@ solocron_job_skips_total{job_name="report",reason="ledger-ahead"} 0
 solocron_job_skips_total{job_name="report",reason="misfire"} 0
 solocron_job_skips_total{job_name="report",reason="no-leader"} 0
 solocron_job_skips_total{job_name="report",reason="overlap"} 0
+solocron_job_skips_total{job_name="report",reason="paused"} 0
 solocron_job_skips_total{job_name="report",reason="queue-full"} 0
 # HELP solocron_leader 1 while this process leads (from the OnLeading hook to OnLost), 0 otherwise.
 # TYPE solocron_leader gauge
@@ -173,17 +190,22 @@ solocron_term 0
 		t.Fatal(err)
 	}
 
-	// The leader reports the next tick, and its scrapes ask no elector;
-	// nor do the standby's, which report no next tick.
-	next := fmt.Sprintf(`
+	// The leader reports the next tick and the paused flag, and its
+	// scrapes ask no elector who leads, reading the ledger once each; the
+	// standby's read nothing, and report neither.
+	leaderOnly := fmt.Sprintf(`
 # HELP solocron_job_next_tick_timestamp_seconds The job's next tick, as Unix time; reported by the leader only.
 # TYPE solocron_job_next_tick_timestamp_seconds gauge
 solocron_job_next_tick_timestamp_seconds{job_name="report"} %d
+# HELP solocron_job_paused 1 while the job is paused across the cluster (Scheduler.Pause), from the ledger; reported by the leader only.
+# TYPE solocron_job_paused gauge
+solocron_job_paused{job_name="report"} 0
 `, base.Truncate(time.Minute).Add(time.Minute).Unix())
-	if err := testutil.CollectAndCompare(leader.c, strings.NewReader(next), "solocron_job_next_tick_timestamp_seconds"); err != nil {
+	if err := testutil.CollectAndCompare(leader.c, strings.NewReader(leaderOnly), "solocron_job_next_tick_timestamp_seconds", "solocron_job_paused"); err != nil {
 		t.Fatal(err)
 	}
 	leaderAsked, standbyAsked := leader.elector.holders.Load(), standby.elector.holders.Load()
+	leaderRead, standbyRead := leader.elector.observes.Load(), standby.elector.observes.Load()
 	for range 10 {
 		gather(t, leader.c)
 		gather(t, standby.c)
@@ -194,8 +216,18 @@ solocron_job_next_tick_timestamp_seconds{job_name="report"} %d
 	if n := standby.elector.holders.Load() - standbyAsked; n != 0 {
 		t.Errorf("10 scrapes of the standby asked the elector who leads %d times, want 0", n)
 	}
-	if n := testutil.CollectAndCount(standby.c, "solocron_job_next_tick_timestamp_seconds"); n != 0 {
-		t.Errorf("the standby reports %d next ticks, want none", n)
+	// Each process's overdue check reads the ledger too, once a
+	// CheckInterval: it may fall among the scrapes.
+	if n := leader.elector.observes.Load() - leaderRead; n < 10 || n > 11 {
+		t.Errorf("10 scrapes of the leader read the ledger %d times, want 10", n)
+	}
+	if n := standby.elector.observes.Load() - standbyRead; n > 1 {
+		t.Errorf("10 scrapes of the standby read the ledger %d times, want none", n)
+	}
+	for _, name := range []string{"solocron_job_next_tick_timestamp_seconds", "solocron_job_paused"} {
+		if n := testutil.CollectAndCount(standby.c, name); n != 0 {
+			t.Errorf("the standby reports %d of %s, want none", n, name)
+		}
 	}
 }
 
@@ -356,7 +388,7 @@ func TestSkipsByReason(t *testing.T) {
 # TYPE solocron_job_skips_total counter
 `)
 	for _, job := range []string{"ahead", "slow"} {
-		for _, reason := range []string{"claimed", "late", "ledger-ahead", "misfire", "no-leader", "overlap", "queue-full"} {
+		for _, reason := range []string{"claimed", "late", "ledger-ahead", "misfire", "no-leader", "overlap", "paused", "queue-full"} {
 			n := 0
 			switch job + "/" + reason {
 			case "ahead/ledger-ahead":

@@ -15,6 +15,7 @@ type jobMetrics struct {
 	skips        map[solocron.SkipReason]prometheus.Counter
 	duration     prometheus.Observer
 	lastSuccess  func() prometheus.Gauge // created by the first success
+	overdue      prometheus.Gauge
 }
 
 // job returns the job's series, creating them (at zero, but for the last
@@ -30,6 +31,7 @@ func (c *Collector) job(name string) *jobMetrics {
 		skips:       make(map[solocron.SkipReason]prometheus.Counter, len(skipReasons)),
 		duration:    c.duration.WithLabelValues(name),
 		lastSuccess: sync.OnceValue(func() prometheus.Gauge { return c.lastSuccess.WithLabelValues(name) }),
+		overdue:     c.overdue.WithLabelValues(name),
 	}
 	for _, r := range skipReasons {
 		m.skips[r] = c.skips.WithLabelValues(name, string(r))
@@ -46,6 +48,7 @@ func (c *Collector) Hooks() solocron.Hooks {
 		OnLost:      c.onLost,
 		OnJobFinish: c.onJobFinish,
 		OnJobSkip:   c.onJobSkip,
+		OnOverdue:   c.onOverdue,
 	}
 }
 
@@ -81,4 +84,15 @@ func (c *Collector) onJobSkip(ev solocron.JobEvent) {
 		return
 	}
 	c.skips.WithLabelValues(ev.Job, string(ev.Reason)).Inc() // a reason newer than this module
+}
+
+// onOverdue follows the overdue check every process makes, standbys too,
+// so the gauge is there when the leader is hung or nobody leads: when it
+// matters most, and when the leader's Status has nothing to say.
+func (c *Collector) onOverdue(ev solocron.OverdueEvent) {
+	v := 0.0
+	if !ev.Due.IsZero() {
+		v = 1
+	}
+	c.job(ev.Job).overdue.Set(v)
 }
