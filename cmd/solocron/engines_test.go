@@ -254,6 +254,19 @@ func (r *recorder) mark() int {
 	return len(r.events)
 }
 
+// count returns how many events of the kind there were.
+func (r *recorder) count(kind string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, ev := range r.events {
+		if ev.kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
 // find returns the first event from mark that matches.
 func (r *recorder) find(from int, match func(recorded) bool) (recorded, bool) {
 	r.mu.Lock()

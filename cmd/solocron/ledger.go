@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -38,11 +39,17 @@ func cmdLedger(ctx context.Context, o *output, args []string) error {
 	return &usageError{command: "ledger", err: fmt.Errorf("ledger: unknown subcommand %q (check or repair)", args[0])}
 }
 
-// unreadableLedger is what to do about a file ledger that cannot be read.
+// unreadableLedger says that the file ledger at path cannot be read, and,
+// when it is corrupt, what to do.
 func unreadableLedger(path string, err error) string {
-	return fmt.Sprintf("the ledger %s cannot be read: %v\n"+
-		"  No process can lead while it cannot be read. Stop every process of the\n"+
-		"  application, move the file aside (mv %s %s.bad), and start them again:\n"+
-		"  the next leader starts a new ledger and treats every job as new (a tick\n"+
-		"  due then may run although it ran before).", path, err, path, path)
+	msg := fmt.Sprintf("the ledger %s cannot be read: %v", path, err)
+	if !strings.Contains(err.Error(), "corrupt") {
+		return msg
+	}
+	return msg + fmt.Sprintf(`
+  No process of the application can lead while it is corrupt. Stop every
+  process of the application, move the ledger aside, and start them again:
+      mv %s %s.bad
+  The next leader starts a new ledger and treats every job as new: a tick
+  due then may run although it ran before.`, path, path)
 }

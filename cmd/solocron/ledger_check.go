@@ -38,7 +38,7 @@ func cmdLedgerCheck(ctx context.Context, o *output, args []string) error {
 	recs, err := observe(ctx, st)
 	if err != nil {
 		if st.ledgerPath == "" {
-			return unreachable(err)
+			return unreachable(fmt.Errorf("reading the ledger of %s: %w", st, err))
 		}
 		fmt.Fprintf(o.out, "problem: %s\n", unreadableLedger(st.ledgerPath, err))
 		return problem(nil)

@@ -53,7 +53,7 @@ func cmdLedgerRepair(ctx context.Context, o *output, args []string) error {
 		if st.ledgerPath != "" {
 			return problem(errors.New(unreadableLedger(st.ledgerPath, err)))
 		}
-		return unreachable(err)
+		return unreachable(fmt.Errorf("reading the ledger of %s: %w", st, err))
 	}
 	if err := refuseNotAhead(recs, name, records, o.now()); err != nil {
 		return err

@@ -53,7 +53,7 @@ func TestCorruptFileLedger(t *testing.T) {
 	e := fileEngine(t)
 	var rec recorder
 	s := startScheduler(t, e, rec.hooks(), every("tick", nil))
-	rec.await(t, 0, 5*time.Second, "two runs", func(ev recorded) bool { return ev.kind == "finish" && rec.mark() >= 4 })
+	eventually(t, 5*time.Second, "two runs", func() bool { return rec.count("finish") >= 2 })
 	stopScheduler(t, s)
 
 	ledger := e.flags[1] + ".ledger"
@@ -69,6 +69,6 @@ func TestCorruptFileLedger(t *testing.T) {
 	_ = f.Close()
 
 	cli(t, append([]string{"ledger", "check"}, e.flags...)...).want(t, exitProblem, "problem: the ledger "+ledger+" cannot be read", "mv "+ledger)
-	cli(t, append([]string{"ledger", "repair", "tick"}, e.flags...)...).want(t, exitProblem, ledger, "move the file aside")
+	cli(t, append([]string{"ledger", "repair", "tick"}, e.flags...)...).want(t, exitProblem, ledger, "move the ledger aside", "mv "+ledger)
 	cli(t, append([]string{"status"}, e.flags...)...).want(t, exitUnreachable, ledger)
 }

@@ -73,11 +73,15 @@ func awaitRun(ctx context.Context, o *output, st *store, name string, wait time.
 	defer cancel()
 	recs, err := observe(ctx, st)
 	if err != nil {
-		return unreachable(err)
+		return unreachable(fmt.Errorf("reading the ledger of %s: %w", st, err))
 	}
 	requested := recs[name].Requested
 	if requested.IsZero() {
 		return unreachable(fmt.Errorf("the store shows no request of %s after writing it", name))
+	}
+	timedOut := func() error {
+		started := !recs[name+requestSuffix].Claimed.Before(requested)
+		return problem(notFinished(context.WithoutCancel(ctx), st, name, wait, started))
 	}
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
@@ -91,15 +95,15 @@ func awaitRun(ctx context.Context, o *output, st *store, name string, wait time.
 		}
 		select {
 		case <-ctx.Done():
-			return problem(notFinished(context.WithoutCancel(ctx), st, name, wait, !recs[name+requestSuffix].Claimed.Before(requested)))
+			return timedOut()
 		case <-tick.C:
 		}
 		next, err := observe(ctx, st)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return problem(notFinished(context.WithoutCancel(ctx), st, name, wait, !recs[name+requestSuffix].Claimed.Before(requested)))
+			return timedOut()
 		case err != nil:
-			return unreachable(err)
+			return unreachable(fmt.Errorf("reading the ledger of %s: %w", st, err))
 		}
 		recs = next
 	}

@@ -98,7 +98,7 @@ func read(ctx context.Context, st *store, now time.Time, grace time.Duration) (*
 	snap.Leader = leader
 	recs, err := observe(ctx, st)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading the ledger of %s: %w", st, err)
 	}
 	snap.Jobs = jobsOf(recs, now, grace)
 	return snap, nil
@@ -122,11 +122,7 @@ func holder(ctx context.Context, st *store) (*solocron.Holder, error) {
 func observe(ctx context.Context, st *store) (map[string]solocron.Record, error) {
 	ctx, cancel := st.call(ctx)
 	defer cancel()
-	recs, err := st.Observe(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading the ledger of %s: %w", st, err)
-	}
-	return recs, nil
+	return st.Observe(ctx)
 }
 
 // writeText prints the snapshot for people: the leader, then a table of

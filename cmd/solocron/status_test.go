@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -138,4 +140,27 @@ func TestStatusOverdue(t *testing.T) {
 			t.Fatalf("status --json --grace 2h: %+v", st)
 		}
 	})
+}
+
+// TestStatusOfDefaultLock: --app alone finds the application's default
+// lock file, and creates none.
+func TestStatusOfDefaultLock(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the cache directory is moved through XDG_CACHE_HOME")
+	}
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	const app = "example.com/billing/cmd/billing"
+	cli(t, "status", "--app", app).want(t, exitUnreachable, `no lock file of application "example.com/billing/cmd/billing"`, "is --app right?")
+	if entries, _ := os.ReadDir(cache); len(entries) > 0 {
+		t.Fatalf("status created %v in the cache directory", entries)
+	}
+
+	e := &engine{name: "file", options: func(*testing.T) solocron.Options { return solocron.Options{App: app} }}
+	startScheduler(t, e, solocron.Hooks{}, every("tick", nil))
+	lock, err := filepath.Glob(filepath.Join(cache, "solocron", "billing-*.lock"))
+	if err != nil || len(lock) != 1 {
+		t.Fatalf("the default lock file: %v %v", lock, err)
+	}
+	cli(t, "status", "--app", app).want(t, exitOK, "store:   file "+lock[0], "leader:  pid")
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/solocron/solocron"
@@ -115,24 +118,47 @@ func (f *flags) open() (*store, error) {
 }
 
 // openFileLock opens the file lock. NewFileLock creates a missing lock
-// file, as every process of the application does; a mistyped --lock path
-// would then show an empty store, so the command refuses one that is not
-// there.
+// file, as every process of the application does; a mistyped path or
+// application would then show an empty store, so the command refuses a
+// lock file that is not there.
 func openFileLock(s storeFlags) (*store, error) {
-	opts := solocron.FileLockOptions{App: s.app}
+	var path string
+	var err error
 	if s.lock != "" {
-		path, err := filepath.Abs(s.lock) // relative to where the command is typed
-		if err != nil {
-			return nil, unreachable(err)
-		}
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil, unreachable(fmt.Errorf("no lock file at %s: is the path right? (the application's processes create it as they start)", path))
-		}
-		opts.Path = path
+		path, err = filepath.Abs(s.lock) // relative to where the command is typed
+	} else {
+		path, err = defaultLock(s.app)
 	}
-	f, err := solocron.NewFileLock(opts)
+	if err != nil {
+		return nil, unreachable(err)
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, unreachable(fmt.Errorf("no lock file at %s: is the path right? (the application's processes create it as they start)", path))
+	}
+	f, err := solocron.NewFileLock(solocron.FileLockOptions{Path: path})
 	if err != nil {
 		return nil, unreachable(err)
 	}
 	return &store{Elector: f, ledgerPath: f.Path() + ".ledger", timeout: s.timeout, close: func() {}}, nil
+}
+
+// defaultLock finds the default lock file of app, as DefaultLockPath
+// documents it: os.UserCacheDir()/solocron/<name>-<digest>.lock, digest
+// the first 8 hex digits of app's SHA-256. It looks the file up by its
+// digest, since NewFileLock would create it.
+func defaultLock(app string) (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no default lock path (%w); name the lock with --lock PATH", err)
+	}
+	sum := sha256.Sum256([]byte(app))
+	pattern := filepath.Join(cache, "solocron", "*-"+hex.EncodeToString(sum[:4])+".lock")
+	found, _ := filepath.Glob(pattern) // the pattern is well formed
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("no lock file of application %q (%s): is --app right? It is the application's Options.App, by default its main package's import path; or name the lock with --lock PATH", app, pattern)
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("several lock files match application %q: %s; name one with --lock PATH", app, strings.Join(found, ", "))
 }
