@@ -116,6 +116,10 @@ func (e *Elector) Campaign(ctx context.Context, cand solocron.Candidate) (solocr
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if !e.spare.pin() {
+		go e.warmSpare(ctx)
+	}
+	defer e.spare.unpin()
 	c, err := e.connect(ctx)
 	if err != nil {
 		return nil, e.ctxErr(ctx, "campaign", err)
@@ -126,6 +130,14 @@ func (e *Elector) Campaign(ctx context.Context, cand solocron.Candidate) (solocr
 		return nil, e.ctxErr(ctx, "campaign", err)
 	}
 	return l, nil
+}
+
+// warmSpare opens the spare connection for a campaign (see spare.pin); a
+// failure is left for the first call that needs it to report.
+func (e *Elector) warmSpare(ctx context.Context) {
+	if c, err := e.connect(ctx); err == nil {
+		e.spare.put(c)
+	}
 }
 
 func (e *Elector) campaign(ctx context.Context, c *pgx.Conn, cand solocron.Candidate) (*lease, error) {

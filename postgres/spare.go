@@ -21,10 +21,43 @@ const spareIdle = 10 * time.Second
 // session: a statement stuck on a locked control table must not delay a
 // renewal. Calls that overlap open a connection each; one is kept.
 type spare struct {
-	mu    sync.Mutex
-	conn  *pgx.Conn // idle; nil when none is kept
-	gen   uint64    // counts puts, so that the timer of an earlier one closes nothing
-	timer *time.Timer
+	mu     sync.Mutex
+	conn   *pgx.Conn // idle; nil when none is kept
+	gen    uint64    // counts puts and unpins, so that the timer of an earlier one closes nothing
+	timer  *time.Timer
+	pinned int // campaigns in progress: the kept connection does not expire meanwhile
+}
+
+// pin keeps the spare connection open until unpin, and reports whether
+// one is kept: a campaign pins it, so that the new leader's first reads
+// of the control state cost a round trip, not a new connection (a few
+// milliseconds of the takeover).
+func (s *spare) pin() (kept bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pinned++
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	return s.conn != nil
+}
+
+// unpin undoes pin; the kept connection expires after spareIdle again.
+func (s *spare) unpin() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pinned--
+	s.armLocked()
+}
+
+// armLocked starts the kept connection's expiry, unless it is pinned.
+func (s *spare) armLocked() {
+	if s.conn == nil || s.pinned > 0 {
+		return
+	}
+	s.gen++
+	gen := s.gen
+	s.timer = time.AfterFunc(spareIdle, func() { s.expire(gen) })
 }
 
 // take returns the kept connection, or nil.
@@ -53,9 +86,7 @@ func (s *spare) put(c *pgx.Conn) {
 		return
 	}
 	s.conn = c
-	s.gen++
-	gen := s.gen
-	s.timer = time.AfterFunc(spareIdle, func() { s.expire(gen) })
+	s.armLocked()
 	s.mu.Unlock()
 }
 
@@ -64,7 +95,7 @@ func (s *spare) put(c *pgx.Conn) {
 func (s *spare) expire(gen uint64) {
 	s.mu.Lock()
 	c := s.conn
-	if c == nil || s.gen != gen {
+	if c == nil || s.gen != gen || s.pinned > 0 {
 		s.mu.Unlock()
 		return
 	}
