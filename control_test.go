@@ -280,3 +280,29 @@ func TestNoOverdueAlarmAtATakeoverOrAPassedOverMisfire(t *testing.T) {
 		t.Fatalf("overdue alarms at a takeover: %+v", rec.overdue)
 	}
 }
+
+func TestAnExpiredRequestIsDroppedAndRecorded(t *testing.T) {
+	t.Parallel()
+	store := solocrontest.NewStore()
+	el := store.Elector()
+	if err := el.RequestRun(context.Background(), "job"); err != nil {
+		t.Fatal(err)
+	}
+	// The leader's clock is an hour past the request: nobody led since.
+	clock := solocrontest.NewClock(time.Now().Add(time.Hour))
+	rec := newRecorder()
+	s := start(t, Options{Elector: el, Clock: clock, Hooks: rec.hooks()}, Job{Name: "job", Spec: "@daily", Run: noop})
+	waitRole(t, s, Leader, 5*time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for !s.Status(context.Background()).Jobs[0].Ledger.Requested.IsZero() {
+		if time.Now().After(deadline) {
+			t.Fatal("an expired request still shows pending")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.started) != 0 {
+		t.Fatalf("an expired request ran: %+v", rec.started)
+	}
+}

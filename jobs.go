@@ -253,9 +253,9 @@ func validateEvery(s string) error {
 func (r *Run) ledgerName() string {
 	switch {
 	case r.Requested:
-		return r.Job + requestSuffix
+		return r.Job + RequestRecordSuffix
 	case r.Manual:
-		return r.Job + manualSuffix
+		return r.Job + ManualRecordSuffix
 	}
 	return r.Job
 }

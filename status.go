@@ -1,6 +1,9 @@
 package solocron
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Role is this process's part in the group.
 type Role int
@@ -86,18 +89,43 @@ type JobLedger struct {
 	Requested time.Time // a requested run not started yet; zero when none
 }
 
+// The ledger keeps the claims and outcomes of a job's manual runs
+// (RunNow) and requested runs (RequestRun) apart from its ticks, so that
+// they never move the job's schedule, under the job's name and one of
+// these suffixes. Job names hold no control character, so they cannot
+// collide with one.
+const (
+	ManualRecordSuffix  = "\x1fmanual"
+	RequestRecordSuffix = "\x1frequest"
+)
+
+// LedgerJobs returns the jobs the ledger's records tell of (as
+// Elector.Observe returns them), by name, as Status shows them: each
+// job's record with the last outcome of its manual and requested runs
+// folded in. A program with no Scheduler (the solocron command) reads the
+// cluster through it.
+func LedgerJobs(recs map[string]Record) map[string]JobLedger {
+	out := make(map[string]JobLedger)
+	for name := range recs {
+		if job, _, _ := strings.Cut(name, "\x1f"); job != "" {
+			out[job] = jobLedger(job, recs)
+		}
+	}
+	return out
+}
+
 // jobLedger merges a job's record with the records of its manual and
 // requested runs.
 func jobLedger(name string, recs map[string]Record) JobLedger {
 	rec := recs[name]
 	l := JobLedger{Claimed: rec.Claimed, Next: rec.Next, Paused: rec.Paused,
 		Finished: rec.Finished, Duration: rec.Duration, Error: rec.Error}
-	for _, suffix := range []string{manualSuffix, requestSuffix} {
+	for _, suffix := range []string{ManualRecordSuffix, RequestRecordSuffix} {
 		if r := recs[name+suffix]; r.Finished.After(l.Finished) {
 			l.Finished, l.Duration, l.Error = r.Finished, r.Duration, r.Error
 		}
 	}
-	if rec.Requested.After(recs[name+requestSuffix].Claimed) {
+	if rec.Requested.After(recs[name+RequestRecordSuffix].Claimed) {
 		l.Requested = rec.Requested
 	}
 	return l

@@ -10,12 +10,6 @@ import (
 )
 
 const (
-	// manualSuffix keys RunNow's claims apart from the job's ticks, so a
-	// manual run never moves the job's schedule in the ledger. Job names
-	// cannot hold control characters, so it cannot collide with one.
-	manualSuffix = "\x1fmanual"
-	// requestSuffix likewise keys the claims of requested runs (RequestRun).
-	requestSuffix = "\x1frequest"
 	// claimAttempts and claimBackoff retry a ledger that failed briefly
 	// (not one that says this process no longer leads).
 	claimAttempts = 3

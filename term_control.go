@@ -116,14 +116,16 @@ func (t *term) steer(runs context.Context, ctl map[string]Control) error {
 // poll.
 func (t *term) startRequested(runs context.Context, j *job, at, now time.Time) error {
 	if now.Sub(at) > requestExpiry {
+		// Recorded as decided, so that the ledger no longer shows it
+		// pending and no later leader considers it.
 		t.requested[j] = at
 		t.report.log.Warn("solocron: a requested run was dropped: it could not start in time", "job", j.Name, "requested", at, "expiry", requestExpiry)
-		return nil
+		return t.claimAndComplete(runs, []Claim{{Job: j.Name + RequestRecordSuffix, Tick: at}})
 	}
 	if !j.reserve() {
 		return nil
 	}
-	granted, err := t.claim(runs, []Claim{{Job: j.Name + requestSuffix, Tick: at}})
+	granted, err := t.claim(runs, []Claim{{Job: j.Name + RequestRecordSuffix, Tick: at}})
 	if err != nil {
 		j.release()
 		return err

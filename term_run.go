@@ -115,7 +115,7 @@ func (t *term) runNow(ctx context.Context, j *job) error {
 		}
 		t.manual[j] = tick
 		r := Run{Job: j.Name, Tick: tick, Manual: true}
-		granted, err := t.claim(runs, []Claim{{Job: j.Name + manualSuffix, Tick: r.Tick}})
+		granted, err := t.claim(runs, []Claim{{Job: j.Name + ManualRecordSuffix, Tick: r.Tick}})
 		if err == nil && !granted[0] {
 			err = fmt.Errorf("solocron: the ledger refused a manual run of %q at %v", j.Name, r.Tick)
 		}

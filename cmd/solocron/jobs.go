@@ -8,15 +8,6 @@ import (
 	"github.com/solocron/solocron"
 )
 
-// The ledger keeps the claims of a job's manual runs (Scheduler.RunNow)
-// and requested runs (RequestRun, solocron run) apart from its ticks,
-// under the job's name and one of these suffixes. Job names hold no
-// control character, so they cannot collide.
-const (
-	manualSuffix  = "\x1fmanual"
-	requestSuffix = "\x1frequest"
-)
-
 // job is one job as the ledger tells it.
 type job struct {
 	Name    string
@@ -33,30 +24,15 @@ type job struct {
 	Overdue   bool      // Next fell due more than the grace ago, unclaimed
 }
 
-// jobsOf returns the jobs the records tell of, by name. The records of
-// manual and requested runs are folded into their job's.
+// jobsOf returns the jobs the records tell of, by name, as a Scheduler's
+// Status shows them (solocron.LedgerJobs).
 func jobsOf(recs map[string]solocron.Record, now time.Time, grace time.Duration) []job {
-	names := map[string]bool{}
-	for name := range recs {
-		if b := base(name); b != "" {
-			names[b] = true
-		}
-	}
-	jobs := make([]job, 0, len(names))
-	for name := range names {
-		rec := recs[name]
-		j := job{Name: name, Claimed: rec.Claimed, Next: rec.Next, Paused: rec.Paused,
-			Finished: rec.Finished, Duration: rec.Duration, Error: rec.Error,
-			Overdue: rec.Overdue(now, grace)}
-		for _, suffix := range []string{manualSuffix, requestSuffix} {
-			if r := recs[name+suffix]; r.Finished.After(j.Finished) {
-				j.Finished, j.Duration, j.Error = r.Finished, r.Duration, r.Error
-			}
-		}
-		if rec.Requested.After(recs[name+requestSuffix].Claimed) {
-			j.Requested = rec.Requested
-		}
-		jobs = append(jobs, j)
+	views := solocron.LedgerJobs(recs)
+	jobs := make([]job, 0, len(views))
+	for name, l := range views {
+		jobs = append(jobs, job{Name: name, Claimed: l.Claimed, Next: l.Next, Paused: l.Paused,
+			Finished: l.Finished, Duration: l.Duration, Error: l.Error, Requested: l.Requested,
+			Overdue: recs[name].Overdue(now, grace)})
 	}
 	slices.SortFunc(jobs, func(a, b job) int { return strings.Compare(a.Name, b.Name) })
 	return jobs
@@ -70,9 +46,9 @@ func displayName(record string) string {
 		return record
 	}
 	switch "\x1f" + suffix {
-	case manualSuffix:
+	case solocron.ManualRecordSuffix:
 		return base + " (manual runs)"
-	case requestSuffix:
+	case solocron.RequestRecordSuffix:
 		return base + " (requested runs)"
 	}
 	return strings.ReplaceAll(record, "\x1f", "/")

@@ -47,7 +47,7 @@ func cmdLedgerRepair(ctx context.Context, o *output, args []string) error {
 	}
 	defer st.close()
 
-	records := []string{name, name + manualSuffix, name + requestSuffix}
+	records := []string{name, name + solocron.ManualRecordSuffix, name + solocron.RequestRecordSuffix}
 	recs, err := observe(ctx, st)
 	if err != nil {
 		if st.ledgerPath != "" {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/solocron/solocron"
 )
 
 const runUsage = `usage: solocron run [--wait D] <store> JOB
@@ -80,13 +82,13 @@ func awaitRun(ctx context.Context, o *output, st *store, name string, wait time.
 		return unreachable(fmt.Errorf("the store shows no request of %s after writing it", name))
 	}
 	timedOut := func() error {
-		started := !recs[name+requestSuffix].Claimed.Before(requested)
+		started := !recs[name+solocron.RequestRecordSuffix].Claimed.Before(requested)
 		return problem(notFinished(context.WithoutCancel(ctx), st, name, wait, started))
 	}
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	for {
-		if r := recs[name+requestSuffix]; !r.Finished.IsZero() && !r.Finished.Before(requested) {
+		if r := recs[name+solocron.RequestRecordSuffix]; !r.Finished.IsZero() && !r.Finished.Before(requested) {
 			if r.Error != "" {
 				return problem(fmt.Errorf("the run of %s failed after %s: %s", name, duration(r.Duration), r.Error))
 			}
