@@ -3,6 +3,7 @@ package solocron
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -13,20 +14,31 @@ const outcomeDelay = 50 * time.Millisecond
 
 // outcomes collects how runs ended, for the ledger, a batch at a time:
 // workers add, and one goroutine per term writes (see term.recordOutcomes).
+// The batch is split into shards, a job always adding to the same one, so
+// that workers finishing runs at once rarely wait for each other's lock.
 type outcomes struct {
+	shards [outcomeShards]outcomeShard
+	armed  atomic.Bool   // ready holds, or was sent, a token for this batch
+	ready  chan struct{} // holds a token while outcomes wait
+}
+
+const outcomeShards = 8
+
+type outcomeShard struct {
 	mu      sync.Mutex
 	pending []Outcome
-	ready   chan struct{} // holds a token while outcomes wait
+	_       [64]byte // keeps shards' locks on separate cache lines
 }
 
 func newOutcomes() *outcomes { return &outcomes{ready: make(chan struct{}, 1)} }
 
-func (o *outcomes) add(x Outcome) {
-	o.mu.Lock()
-	first := len(o.pending) == 0
-	o.pending = append(o.pending, x)
-	o.mu.Unlock()
-	if first {
+// add queues x in the shard of job j.
+func (o *outcomes) add(j *job, x Outcome) {
+	sh := &o.shards[j.shard%outcomeShards]
+	sh.mu.Lock()
+	sh.pending = append(sh.pending, x)
+	sh.mu.Unlock()
+	if !o.armed.Load() && o.armed.CompareAndSwap(false, true) {
 		select {
 		case o.ready <- struct{}{}:
 		default:
@@ -34,13 +46,17 @@ func (o *outcomes) add(x Outcome) {
 	}
 }
 
-// take returns the waiting outcomes and empties the batch; spare is
-// reused for the next batch.
-func (o *outcomes) take(spare []Outcome) []Outcome {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	batch := o.pending
-	o.pending = spare[:0]
+// take appends the waiting outcomes to batch and empties the shards.
+func (o *outcomes) take(batch []Outcome) []Outcome {
+	o.armed.Store(false) // an add from now on signals the next batch
+	for i := range o.shards {
+		sh := &o.shards[i]
+		sh.mu.Lock()
+		batch = append(batch, sh.pending...)
+		clear(sh.pending)
+		sh.pending = sh.pending[:0]
+		sh.mu.Unlock()
+	}
 	return batch
 }
 
@@ -67,7 +83,7 @@ func (t *term) recordOutcomes(runs context.Context) {
 // batch's slice for reuse. A write that fails is logged: an outcome is a
 // report (and, for an at-least-once job, the next leader reruns the tick).
 func (t *term) flushOutcomes(ctx context.Context, spare []Outcome) []Outcome {
-	batch := t.outcomes.take(spare)
+	batch := t.outcomes.take(spare[:0])
 	if len(batch) == 0 {
 		return batch
 	}

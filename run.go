@@ -17,6 +17,7 @@ type job struct {
 	Job
 	sched cron.Schedule
 	fn    RunFunc // Run wrapped in Options.Middleware
+	shard uint32  // the job's registration number: spreads its outcomes (outcomes.add)
 
 	next  atomic.Int64 // the next tick (Unix ns; 0: none), as this process's leader last computed it
 	ahead atomic.Int64 // a ledger claim far ahead of now (Unix µs; 0: none), see claimedAhead

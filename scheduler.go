@@ -70,6 +70,7 @@ type Scheduler struct {
 	state       lifecycle
 	jobs        map[string]*job
 	order       []*job // registration order, for Status
+	added       uint32 // jobs registered so far, to number them
 	current     *term  // non-nil while leading
 	endCampaign context.CancelFunc
 	startedAt   time.Time     // when Start was called: jobs with no record count from it (overdue)
@@ -132,7 +133,8 @@ func (s *Scheduler) Add(j Job) error {
 	if _, dup := s.jobs[j.Name]; dup {
 		return fmt.Errorf("%w: %q", ErrDuplicateJob, j.Name)
 	}
-	nj := &job{Job: j, sched: sched, fn: chain(j.Run, s.opts.Middleware)}
+	s.added++
+	nj := &job{Job: j, sched: sched, fn: chain(j.Run, s.opts.Middleware), shard: s.added}
 	s.jobs[j.Name] = nj
 	s.order = append(s.order, nj)
 	if s.current != nil {

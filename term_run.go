@@ -61,7 +61,7 @@ func (t *term) recordOutcome(rc *runContext, d time.Duration, err error) {
 	default:
 		o.Next = rc.j.sched.Next(r.Tick)
 	}
-	t.outcomes.add(o)
+	t.outcomes.add(rc.j, o)
 }
 
 // launchQueued starts the job's queued ticks, if any (from the serve
