@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// monoEpoch anchors the runs' durations: time.Since(monoEpoch) reads the
+// monotonic clock only, where time.Now reads the wall clock too (a
+// third of a run's clock reads, and a VM's clock can be slow to read).
+var monoEpoch = time.Now()
+
 // run runs one claimed tick on a worker, then the job's queued ticks, one
 // after the other: this is the one place a job's function is called.
 func (t *term) run(rc *runContext) {
@@ -19,9 +24,9 @@ func (t *term) run(rc *runContext) {
 		if j.Timeout > 0 {
 			ctx, cancel = context.WithTimeout(rc, j.Timeout)
 		}
-		begin := time.Now()
+		begin := time.Since(monoEpoch)
 		err := j.call(ctx)
-		d := time.Since(begin)
+		d := time.Since(monoEpoch) - begin
 		if cancel != nil {
 			if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && rc.Context.Err() == nil {
 				err = fmt.Errorf("solocron: job %q timed out after %v: %w", j.Name, j.Timeout, err)
