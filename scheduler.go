@@ -215,9 +215,9 @@ const leaderCheckDelay = 2 * time.Second
 // Options.CheckInterval: it keeps Health current on a standby that would
 // otherwise only wait, and logs a standby of another application (or with
 // another set of jobs) even if nobody asks for Status. From the second
-// check on it also reads the ledger for the overdue alarm (nothing can be
-// overdue by more than a grace a moment after Start that the next check
-// would not find).
+// check on it also reads the ledger for the overdue alarm: a moment after
+// Start, a job overdue by more than a grace is still overdue at the next
+// check, and the first one stays cheap.
 func (s *Scheduler) checkElector(ctx context.Context) {
 	wait := leaderCheckDelay
 	for first := true; ; first = false {

@@ -37,6 +37,7 @@ type term struct {
 
 	inbox    *inbox                     // jobs added while leading
 	requests chan func(context.Context) // RunNow and ResetJob, run by serve
+	manual   map[*job]time.Time         // RunNow's last claimed instant per job, owned by serve
 	ended    chan struct{}              // closed when serve returns
 	outcomes *outcomes                  // how runs ended, for the ledger
 
@@ -47,7 +48,6 @@ type term struct {
 	byName    map[string]*job         // the known jobs by name
 	paused    map[*job]bool           // the paused ones
 	requested map[*job]time.Time      // the last requested run handled
-	manual    map[*job]time.Time      // the last RunNow's claimed instant
 
 	ledgerMu sync.Mutex // one ledger call at a time
 	due      due
