@@ -2,9 +2,11 @@ package solocron
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // outcomeDelay is how long the first finished run of a batch waits for
@@ -93,4 +95,27 @@ func (t *term) flushOutcomes(ctx context.Context, spare []Outcome) []Outcome {
 	}
 	clear(batch)
 	return batch[:0]
+}
+
+// outcomeError is what the ledger keeps of a run's error: "" for success,
+// else its first line, cut to MaxErrorLen bytes on a rune boundary.
+func outcomeError(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	if i := strings.IndexAny(msg, "\r\n"); i >= 0 {
+		msg = msg[:i]
+	}
+	if len(msg) > MaxErrorLen {
+		cut := MaxErrorLen
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = msg[:cut]
+	}
+	if msg == "" {
+		msg = "error" // a non-nil error with no text still failed
+	}
+	return msg
 }

@@ -24,7 +24,7 @@ func (s *Scheduler) Resume(ctx context.Context, name string) error {
 }
 
 func (s *Scheduler) setPaused(ctx context.Context, name string, paused bool) error {
-	if err := s.known(name); err != nil {
+	if err := s.registered(name); err != nil {
 		return err
 	}
 	if err := s.elector.SetPaused(ctx, name, paused); err != nil {
@@ -43,7 +43,7 @@ func (s *Scheduler) setPaused(ctx context.Context, name string, paused bool) err
 // carries Run.Requested. The solocron command does the same: solocron run
 // JOB.
 func (s *Scheduler) RequestRun(ctx context.Context, name string) error {
-	if err := s.known(name); err != nil {
+	if err := s.registered(name); err != nil {
 		return err
 	}
 	if err := s.elector.RequestRun(ctx, name); err != nil {
@@ -53,8 +53,8 @@ func (s *Scheduler) RequestRun(ctx context.Context, name string) error {
 	return nil
 }
 
-// known returns ErrUnknownJob for a name not registered here.
-func (s *Scheduler) known(name string) error {
+// registered returns ErrUnknownJob for a name not registered here.
+func (s *Scheduler) registered(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.jobs[name] == nil {
