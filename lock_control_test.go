@@ -61,7 +61,9 @@ func TestFileLockObserveTornLine(t *testing.T) {
 		t.Fatalf("observed %+v", r)
 	}
 	// A write in progress: half a record, as a reader can catch it.
-	line := appendRunLine(nil, ledgerTick.Add(time.Minute).UnixMicro(), never, time.Millisecond, `"a"`, "later")
+	w := newLedgerLines(nil)
+	w.addRun(ledgerTick.Add(time.Minute).UnixMicro(), never, time.Millisecond, `"a"`, "later")
+	line := w.done()
 	appendBytes(t, f.ledgerPath, line[:len(line)/2])
 	r := mustObserve(t, standby)
 	if a := r["a"]; !a.Finished.Equal(ledgerTick) || a.Error != "boom" || len(r) != 1 {

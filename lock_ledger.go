@@ -16,22 +16,28 @@ import (
 )
 
 // The ledger of a FileLock is an append-only log beside the lock file,
-// one line per record, each led by the CRC-32C of the rest of its line:
+// one line per batch of records of the same kind and ticks, each line led
+// by the CRC-32C of the rest of it:
 //
 //	<crc> T <term> <since µs> <pid> <"hostname"> [stale]   a term began
-//	<crc> C <tick µs> <"job">    the job's tick was claimed
-//	<crc> D <tick µs> <"job">    the job's tick was decided (run or skipped)
-//	<crc> N <tick µs> <next µs> <"job">    D, and the job's next tick
-//	<crc> F <tick µs> <next µs|-> <duration ns> <"job"> <"error">
+//	<crc> C <tick µs> <"job">...    the jobs' tick was claimed
+//	<crc> D <tick µs> <"job">...    the jobs' tick was decided (run or skipped)
+//	<crc> N <tick µs> <next µs> <"job">...    D, and the jobs' next tick
+//	<crc> F <tick µs> <next µs|-> (<duration ns> <"job"> <"error">)...
 //	                             a run of the tick finished: D, N, and the
 //	                             run's outcome ("" for success)
-//	<crc> R <tick µs> <"job">    the job was reset: claimed = completed = tick
+//	<crc> R <tick µs> <"job">...    the jobs were reset: claimed = completed = tick
+//
+// where "..." repeats the part before it, separated by a space: a tick's
+// claims of 10,000 jobs take a few dozen lines (see ledgerLines), not
+// 10,000 of them.
 //
 // Replay keeps the latest of each (C, D and the next tick only move
 // forward; F replaces the last run's outcome unless that was of a later
 // tick; R sets claimed and completed, even backwards, and keeps the
-// rest). A ledger written before N and F existed is read as it was; one
-// that holds them is refused as corrupt by those older versions.
+// rest). A ledger written before N and F existed, or with one job a
+// line, is read as it was; one that holds them, or lines of several jobs,
+// is refused as corrupt by those older versions.
 //
 // A term record marked stale began on a ledger found older than the
 // holder file (see staleAgainst); while no record follows it, the ledger
@@ -130,14 +136,15 @@ type fileLedger struct {
 	sync      bool
 	file      *os.File
 	size      int64 // bytes in the file: what we read plus what we wrote
-	lines     int   // records in the file
-	nextTry   int   // no compaction attempt before this many lines
+	logged    int   // records in the file (a line can hold several)
+	nextTry   int   // no compaction attempt before this many records
 	term      uint64
 	termLine  []byte // the latest term record, kept by compaction
 	termStale bool   // that record is marked stale
 	sinceTerm int    // records after it
 	jobs      map[string]*ledgerRecord
-	buf       []byte
+	buf       []byte // the records of a write
+	decided   []byte // complete's records other than runs
 	undo      []ledgerUndo
 }
 
@@ -198,7 +205,6 @@ func (g *fileLedger) replay(r *bufio.Reader, at int64) (valid, total int64, err 
 			if why := g.apply(l.payload); why != nil {
 				return g.corrupt(l.at, why)
 			}
-			g.lines++
 		case torn < 0:
 			torn, tornWhy = l.at, l.why
 			fallthrough
@@ -213,7 +219,7 @@ func (g *fileLedger) replay(r *bufio.Reader, at int64) (valid, total int64, err 
 	if torn < 0 {
 		return total, total, nil
 	}
-	if g.lines == 0 && !onlyZeros {
+	if g.logged == 0 && !onlyZeros {
 		return 0, 0, fmt.Errorf("solocron: ledger %s holds no valid record (%d bytes): it is not a solocron ledger; move it aside to start a new ledger", g.path, total)
 	}
 	return torn, total, nil
@@ -347,15 +353,17 @@ func parseMicros(b []byte) (int64, bool) {
 	return 0, false
 }
 
-// apply decodes one checked record into the records. It allocates
-// nothing for a record of a job it knows whose name (and error) is plain
-// ASCII, so that replaying a long log costs little more than reading it.
+// apply decodes one checked line of records into the records. It
+// allocates nothing for a record of a job it knows whose name (and error)
+// is plain ASCII, so that replaying a long log costs little more than
+// reading it.
 func (g *fileLedger) apply(payload []byte) error {
 	if len(payload) < 2 || payload[1] != ' ' {
 		return errors.New("malformed record")
 	}
 	kind, rest := payload[0], payload[2:]
 	if kind == 'T' {
+		g.logged++
 		return g.applyTerm(payload, rest)
 	}
 	tick, rest, ok := cutMicros(rest)
@@ -368,43 +376,69 @@ func (g *fileLedger) apply(payload []byte) error {
 			return errors.New("malformed next tick")
 		}
 	}
-	switch kind {
-	case 'C', 'D', 'N', 'R':
-		e, err := g.entryNamed(rest)
-		if err != nil {
+	if kind != 'C' && kind != 'D' && kind != 'N' && kind != 'R' && kind != 'F' {
+		return fmt.Errorf("unknown record kind %q", kind)
+	}
+	// rest holds one job's part of the record, or several separated by
+	// spaces: "job", or for F: duration "job" "error".
+	for {
+		var e *ledgerEntry
+		var err error
+		var d int64
+		var msg []byte
+		if kind == 'F' {
+			if d, rest, ok = cutMicros(rest); !ok {
+				return errors.New("malformed duration")
+			}
+		}
+		if e, rest, err = g.cutEntry(rest); err != nil {
 			return err
+		}
+		if kind == 'F' {
+			if len(rest) < 3 || rest[0] != ' ' {
+				return errors.New("malformed record")
+			}
+			n := quotedLen(rest[1:])
+			if n == 0 {
+				return errors.New("malformed error")
+			}
+			msg, rest = rest[1:1+n], rest[1+n:]
 		}
 		switch kind {
 		case 'C':
 			e.claimed = max(e.claimed, tick)
 		case 'R':
 			e.claimed, e.completed = tick, tick
+		case 'F':
+			text, err := unquoteReusing(msg, e.err)
+			if err != nil {
+				return errors.New("malformed error")
+			}
+			e.decide(tick, next, true, time.Duration(d), text)
 		default:
 			e.decide(tick, next, false, 0, "")
 		}
-	case 'F':
-		d, rest, ok := cutMicros(rest)
-		if !ok {
-			return errors.New("malformed duration")
+		g.logged++
+		g.sinceTerm++
+		if len(rest) == 0 {
+			return nil
 		}
-		n := quotedLen(rest)
-		if n == 0 || len(rest) < n+3 || rest[n] != ' ' {
+		if len(rest) < 2 || rest[0] != ' ' {
 			return errors.New("malformed record")
 		}
-		e, err := g.entryNamed(rest[:n])
-		if err != nil {
-			return err
-		}
-		msg, err := unquoteReusing(rest[n+1:], e.err)
-		if err != nil {
-			return errors.New("malformed error")
-		}
-		e.decide(tick, next, true, time.Duration(d), msg)
-	default:
-		return fmt.Errorf("unknown record kind %q", kind)
+		rest = rest[1:]
 	}
-	g.sinceTerm++
-	return nil
+}
+
+// cutEntry returns the entry of the job whose quoted name b starts with,
+// creating it if need be, and what follows the name.
+func (g *fileLedger) cutEntry(b []byte) (*ledgerEntry, []byte, error) {
+	n := quotedLen(b)
+	if n == 0 {
+		return nil, nil, errors.New("malformed job name")
+	}
+	e, err := g.entryNamed(b[:n])
+	return e, b[n:], err
 }
 
 // cutMicros parses the decimal int64 that b starts with, up to a space,
@@ -427,13 +461,6 @@ func cutNext(b []byte) (int64, []byte, bool) {
 		return never, b[2:], true
 	}
 	return cutMicros(b)
-}
-
-func appendNext(buf []byte, next int64) []byte {
-	if next == never {
-		return append(buf, noNext)
-	}
-	return strconv.AppendInt(buf, next, 10)
 }
 
 // quotedLen returns the length of the quoted string that b starts with
@@ -515,74 +542,6 @@ func plainQuoted(q []byte) []byte {
 		}
 	}
 	return name
-}
-
-// beginLine starts a record: room for the checksum, then the kind.
-func beginLine(buf []byte, kind byte) []byte {
-	return append(buf, '0', '0', '0', '0', '0', '0', '0', '0', ' ', kind, ' ')
-}
-
-// endLine fills in the checksum of the record that starts at start.
-func endLine(buf []byte, start int) []byte {
-	const hex = "0123456789abcdef"
-	sum := crc32.Checksum(buf[start+9:], castagnoli)
-	for i := 7; i >= 0; i-- {
-		buf[start+i] = hex[sum&0xf]
-		sum >>= 4
-	}
-	return append(buf, '\n')
-}
-
-// appendTickLine appends a C, D or R record (or a control file's R
-// record) of the job whose name, quoted, is quoted.
-func appendTickLine(buf []byte, kind byte, tick int64, quoted string) []byte {
-	start := len(buf)
-	buf = beginLine(buf, kind)
-	buf = strconv.AppendInt(buf, tick, 10)
-	buf = append(buf, ' ')
-	buf = append(buf, quoted...)
-	return endLine(buf, start)
-}
-
-// appendDecidedLine appends an N record: D with the job's next tick.
-func appendDecidedLine(buf []byte, tick, next int64, quoted string) []byte {
-	start := len(buf)
-	buf = beginLine(buf, 'N')
-	buf = strconv.AppendInt(buf, tick, 10)
-	buf = append(buf, ' ')
-	buf = appendNext(buf, next)
-	buf = append(buf, ' ')
-	buf = append(buf, quoted...)
-	return endLine(buf, start)
-}
-
-// appendRunLine appends an F record: a run of tick finished.
-func appendRunLine(buf []byte, tick, next int64, d time.Duration, quoted, msg string) []byte {
-	start := len(buf)
-	buf = beginLine(buf, 'F')
-	buf = strconv.AppendInt(buf, tick, 10)
-	buf = append(buf, ' ')
-	buf = appendNext(buf, next)
-	buf = append(buf, ' ')
-	buf = strconv.AppendInt(buf, int64(d), 10)
-	buf = append(buf, ' ')
-	buf = append(buf, quoted...)
-	buf = append(buf, ' ')
-	buf = appendQuoted(buf, msg)
-	return endLine(buf, start)
-}
-
-// appendQuoted quotes s as strconv.AppendQuote does, faster for the
-// plain ASCII names that most jobs have.
-func appendQuoted(buf []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
-			return strconv.AppendQuote(buf, s)
-		}
-	}
-	buf = append(buf, '"')
-	buf = append(buf, s...)
-	return append(buf, '"')
 }
 
 // staleMark ends the record of a term that began on a stale ledger.
@@ -679,7 +638,8 @@ func (g *fileLedger) claim(claims []Claim) ([]bool, error) {
 		return nil, err
 	}
 	granted := make([]bool, len(claims))
-	g.buf, g.undo = g.buf[:0], g.undo[:0]
+	w := newLedgerLines(g.buf)
+	g.undo = g.undo[:0]
 	for i, c := range claims {
 		tick := c.Tick.UnixMicro()
 		r, existed := g.record(c.Job)
@@ -691,10 +651,11 @@ func (g *fileLedger) claim(claims []Claim) ([]bool, error) {
 		next := r.ledgerEntry
 		next.claimed = tick
 		g.set(c.Job, r, existed, next)
-		g.buf = appendTickLine(g.buf, 'C', tick, r.quoted)
+		w.add('C', tick, never, r.quoted)
 		granted[i] = true
 	}
-	if err := g.write(g.buf, len(g.undo)); err != nil {
+	g.buf = w.done()
+	if err := g.write(g.buf, w.records); err != nil {
 		g.rollback()
 		return nil, err
 	}
@@ -704,14 +665,17 @@ func (g *fileLedger) claim(claims []Claim) ([]bool, error) {
 // complete records outcomes in one write, one record per outcome that
 // changes something: F for a run that is the job's latest, else N when
 // the next tick moves, else D when the completed tick does. An outcome of
-// a job with no record is ignored.
+// a job with no record is ignored. The runs' records are written first,
+// the others after them, so that neither kind cuts the other's lines:
+// replay applies F, N and D alike in any order (ticks only move forward).
 func (g *fileLedger) complete(done []Outcome) error {
 	for _, o := range done {
 		if err := checkJobName(o.Job); err != nil {
 			return err
 		}
 	}
-	g.buf, g.undo = g.buf[:0], g.undo[:0]
+	runs, others := newLedgerLines(g.buf), newLedgerLines(g.decided)
+	g.undo = g.undo[:0]
 	for _, o := range done {
 		r := g.jobs[o.Job]
 		if r == nil {
@@ -727,17 +691,19 @@ func (g *fileLedger) complete(done []Outcome) error {
 		e.decide(tick, next, ran, o.Duration, msg)
 		switch {
 		case ran:
-			g.buf = appendRunLine(g.buf, tick, next, o.Duration, r.quoted, msg)
+			runs.addRun(tick, next, o.Duration, r.quoted, msg)
 		case e.next != r.next:
-			g.buf = appendDecidedLine(g.buf, tick, next, r.quoted)
+			others.add('N', tick, next, r.quoted)
 		case e.completed != r.completed:
-			g.buf = appendTickLine(g.buf, 'D', tick, r.quoted)
+			others.add('D', tick, never, r.quoted)
 		default:
 			continue
 		}
 		g.set(o.Job, r, true, e)
 	}
-	if err := g.write(g.buf, len(g.undo)); err != nil {
+	g.decided = others.done()
+	g.buf = append(runs.done(), g.decided...)
+	if err := g.write(g.buf, runs.records+others.records); err != nil {
 		g.rollback()
 		return err
 	}
@@ -765,7 +731,9 @@ func (g *fileLedger) reset(job string, tick time.Time) error {
 	}
 	us := tick.UnixMicro()
 	r, existed := g.record(job)
-	g.buf, g.undo = appendTickLine(g.buf[:0], 'R', us, r.quoted), g.undo[:0]
+	w := newLedgerLines(g.buf)
+	w.add('R', us, never, r.quoted)
+	g.buf, g.undo = w.done(), g.undo[:0]
 	next := r.ledgerEntry
 	next.claimed, next.completed = us, us
 	g.set(job, r, existed, next)
@@ -824,7 +792,7 @@ func (g *fileLedger) rollback() {
 
 // write appends records in one write(2). The file's size before and
 // after must be what this ledger wrote: anything else is a second writer.
-func (g *fileLedger) write(buf []byte, lines int) error {
+func (g *fileLedger) write(buf []byte, records int) error {
 	if len(buf) == 0 {
 		return nil
 	}
@@ -855,8 +823,8 @@ func (g *fileLedger) write(buf []byte, lines int) error {
 		return err
 	}
 	g.size += int64(len(buf))
-	g.lines += lines
-	g.sinceTerm += lines
+	g.logged += records
+	g.sinceTerm += records
 	return nil
 }
 
@@ -887,12 +855,12 @@ func (g *fileLedger) checkSole(size int64) error {
 // error only when the ledger cannot be used any more.
 func (g *fileLedger) compactIfLarge() error {
 	live := 1 + 2*len(g.jobs)
-	if g.size < ledgerCompactMin || g.lines <= ledgerCompactFactor*live || g.lines < g.nextTry {
+	if g.size < ledgerCompactMin || g.logged <= ledgerCompactFactor*live || g.logged < g.nextTry {
 		return nil
 	}
 	err := g.compact()
 	if err != nil && !errors.Is(err, errLedgerUnusable) {
-		g.nextTry = 2 * g.lines
+		g.nextTry = 2 * g.logged
 		return nil
 	}
 	return err
@@ -906,16 +874,12 @@ func (g *fileLedger) compact() error {
 	// ledger stale and recorded nothing since: then last, so that replay
 	// still finds nothing after it.
 	stillStale := g.termStale && g.sinceTerm == 0
-	var buf []byte
+	w := newLedgerLines(nil)
 	if !stillStale {
-		buf = append(buf, g.termLine...)
+		w.buf = append(w.buf, g.termLine...)
 	}
-	lines := 1
-	for _, r := range g.jobs {
-		var n int
-		buf, n = appendRecordLines(buf, r)
-		lines += n
-	}
+	w.addLive(g.jobs)
+	buf, records := w.done(), 1+w.records
 	if stillStale {
 		buf = append(buf, g.termLine...)
 	}
@@ -941,47 +905,14 @@ func (g *fileLedger) compact() error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("solocron: compact ledger %s: %w", g.path, renamed)
 	}
-	g.size, g.lines = int64(len(buf)), lines
+	g.size, g.logged = int64(len(buf)), records
 	if !stillStale {
-		g.sinceTerm = lines - 1
+		g.sinceTerm = records - 1
 	}
 	if err := g.checkSole(g.size); err != nil {
 		return fmt.Errorf("%w (%w)", err, errLedgerUnusable)
 	}
 	return nil
-}
-
-// appendRecordLines appends the fewest records whose replay rebuilds r
-// exactly, and returns how many: usually C and F (or C, then D or N).
-// F and N move the completed tick forward; when a reset moved it back
-// below the last run's tick, an R record (then C, D) sets it back.
-func appendRecordLines(buf []byte, r *ledgerRecord) ([]byte, int) {
-	lines := 0
-	replayed := newLedgerEntry
-	switch {
-	case r.finished != never:
-		buf = appendRunLine(buf, r.finished, r.next, r.duration, r.quoted, r.err)
-		replayed.decide(r.finished, r.next, true, r.duration, r.err)
-		lines++
-	case r.next != never:
-		buf = appendDecidedLine(buf, r.completed, r.next, r.quoted)
-		replayed.decide(r.completed, r.next, false, 0, "")
-		lines++
-	}
-	if low := min(r.claimed, r.completed); low < replayed.completed {
-		buf = appendTickLine(buf, 'R', low, r.quoted)
-		replayed.claimed, replayed.completed = low, low
-		lines++
-	}
-	if r.claimed > replayed.claimed {
-		buf = appendTickLine(buf, 'C', r.claimed, r.quoted)
-		lines++
-	}
-	if r.completed > replayed.completed {
-		buf = appendTickLine(buf, 'D', r.completed, r.quoted)
-		lines++
-	}
-	return buf, lines
 }
 
 // writeNewFile creates path afresh (never through a link) holding data.

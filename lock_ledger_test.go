@@ -647,34 +647,50 @@ func sameRecord(a, b Record) bool {
 		a.Duration == b.Duration && a.Error == b.Error && a.Next.Equal(b.Next) && a.Control == b.Control
 }
 
-// Compaction writes, for any record, lines whose replay rebuilds it
-// exactly, whatever order resets and outcomes left its ticks in.
+// Compaction writes, for any records, lines whose replay rebuilds them
+// exactly, whatever order resets and outcomes left their ticks in, and
+// however the records of different jobs share lines.
 func TestFileLedgerCompactionIsExact(t *testing.T) {
 	ticks := []int64{never, -5, 0, 1, 2, 3}
 	rng := rand.New(rand.NewPCG(1, 2))
 	pick := func() int64 { return ticks[rng.IntN(len(ticks))] }
+	jobs := make(map[string]*ledgerRecord)
 	for i := range 2000 {
 		e := ledgerEntry{claimed: pick(), completed: pick(), finished: pick(), next: pick()}
 		if e.finished != never {
 			e.duration, e.err = time.Duration(rng.IntN(3)-1), []string{"", "boom", "a \"b\"\n"}[rng.IntN(3)]
 		}
-		r := &ledgerRecord{ledgerEntry: e, quoted: strconv.Quote(fmt.Sprintf("job %d", i))}
-		buf := appendTermLine(nil, 1, time.Now(), Candidate{}, false)
-		buf, lines := appendRecordLines(buf, r)
-		g := &fileLedger{path: "compacted", jobs: make(map[string]*ledgerRecord)}
-		valid, total, err := g.replay(bufio.NewReader(bytes.NewReader(buf)), 0)
-		if err != nil || valid != total {
-			t.Fatalf("replay of %q: %v", buf, err)
+		name := fmt.Sprintf("job %d", i)
+		if i%7 == 0 {
+			name += " \"ünï\""
 		}
-		got := g.jobs[fmt.Sprintf("job %d", i)]
-		if e == newLedgerEntry {
-			if got != nil || lines != 0 {
-				t.Fatalf("an empty record compacted to %d lines: %q", lines, buf)
+		jobs[name] = &ledgerRecord{ledgerEntry: e, quoted: string(appendQuoted(nil, name))}
+	}
+	w := newLedgerLines(nil)
+	w.buf = appendTermLine(w.buf, 1, time.Now(), Candidate{}, false)
+	w.addLive(jobs)
+	buf := w.done()
+	g := &fileLedger{path: "compacted", jobs: make(map[string]*ledgerRecord)}
+	valid, total, err := g.replay(bufio.NewReaderSize(bytes.NewReader(buf), maxLedgerLine), 0)
+	if err != nil || valid != total {
+		t.Fatalf("replay of the compacted records: %v", err)
+	}
+	if g.logged != w.records+1 {
+		t.Errorf("replay counted %d records, compaction wrote %d", g.logged, w.records+1)
+	}
+	if lines := bytes.Count(buf, []byte("\n")); lines > w.records/20 {
+		t.Errorf("%d records took %d lines: the records of the same ticks do not share lines", w.records, lines)
+	}
+	for name, r := range jobs {
+		got := g.jobs[name]
+		if r.ledgerEntry == newLedgerEntry {
+			if got != nil {
+				t.Fatalf("an empty record of %q compacted to %+v", name, got.ledgerEntry)
 			}
 			continue
 		}
-		if got == nil || got.ledgerEntry != e || g.lines != lines+1 {
-			t.Fatalf("%+v compacted to %d lines:\n%s\nreplayed as %+v", e, lines, buf, got)
+		if got == nil || got.ledgerEntry != r.ledgerEntry {
+			t.Fatalf("%q: %+v replayed as %+v", name, r.ledgerEntry, got)
 		}
 	}
 }
@@ -771,4 +787,59 @@ func BenchmarkFileLedgerComplete(b *testing.B) {
 		completing += time.Since(began)
 	}
 	b.ReportMetric(float64(completing.Nanoseconds())/float64(b.N*jobs), "ns/outcome")
+}
+
+// A batch's records of the same ticks share lines: claiming and finishing
+// a tick of 3,000 jobs, a few of them failing, writes a few dozen lines,
+// and the next leader reads back every job's record, whatever was in the
+// middle of a line.
+func TestFileLedgerBatchSharesLines(t *testing.T) {
+	f := ledgerLock(t, false)
+	l := leadLedger(t, f)
+	const n = 3000
+	claims := make([]Claim, n)
+	done := make([]Outcome, n)
+	for i := range n {
+		job := fmt.Sprintf("job %d", i)
+		if i%100 == 0 {
+			job += ` "ünï"`
+		}
+		claims[i] = Claim{Job: job, Tick: ledgerTick}
+		done[i] = Outcome{Job: job, Tick: ledgerTick, Ran: i%3 != 0, Duration: time.Duration(i), Next: ledgerTick.Add(time.Second)}
+		if i%7 == 0 {
+			done[i].Error = fmt.Sprintf("boom %d\t\"quoted\"", i)
+		}
+	}
+	before, err := os.ReadFile(f.ledgerPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ok := range mustClaim(t, l, claims...) {
+		if !ok {
+			t.Fatal("a claim of a new tick was refused")
+		}
+	}
+	mustComplete(t, l, done...)
+	held := allRecords(t, l)
+	mustRelease(t, l)
+	after, err := os.ReadFile(f.ledgerPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := bytes.Count(after, []byte("\n")) - bytes.Count(before, []byte("\n")); lines > 2*n/100 {
+		t.Errorf("%d claims and %d outcomes took %d lines", n, n, lines)
+	}
+	read, err := f.Observe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range done {
+		h, r := held[o.Job], read[o.Job]
+		if !sameRecord(h, r) || !r.Completed.Equal(ledgerTick) || !r.Next.Equal(ledgerTick.Add(time.Second)) {
+			t.Fatalf("%q: held %+v, read back %+v", o.Job, h, r)
+		}
+		if o.Ran && (!r.Finished.Equal(ledgerTick) || r.Error != o.Error || r.Duration != o.Duration) {
+			t.Fatalf("%q: the run's outcome read back as %+v", o.Job, r)
+		}
+	}
 }
