@@ -80,10 +80,12 @@ func (e *Elector) wrap(op string, err error) error {
 }
 
 // Campaign blocks until this process holds the lease. A standby tries
-// again when the leader publishes that it released and when the lease is
-// due to expire; it polls every PollInterval only when it cannot receive
-// those notifications (an ACL without channel rights). So an idle standby
-// wakes about once per lease renewal.
+// again when the leader publishes that it released and when the lease it
+// saw is due to expire; it polls every PollInterval only when it cannot
+// receive those notifications (an ACL without channel rights). By that
+// expiry the leader has renewed, so an idle standby tries about once per
+// TTL (every TTL - RenewInterval at the least): each try is what a
+// SIGKILLed leader's successor needs to take over as its lease expires.
 func (e *Elector) Campaign(ctx context.Context, c solocron.Candidate) (solocron.Lease, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/solocron/solocron/bench/internal/chaos"
 	"github.com/solocron/solocron/bench/internal/firing"
+	"github.com/solocron/solocron/bench/internal/standby"
 	"github.com/solocron/solocron/bench/internal/takeover"
 )
 
@@ -25,7 +26,7 @@ type config struct {
 	firing     firing.Config
 	takeover   takeover.Config
 	leaseKills int
-	standbyDur time.Duration
+	standby    standby.Config
 	chaos      chaos.Config
 	workDir    string
 }
@@ -57,7 +58,8 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.takeover.Kills, "kills", 100, "takeover: SIGKILLs of the leader per engine and K")
 	fs.IntVar(&cfg.leaseKills, "lease-kills", 20, "takeover: SIGKILLs per K for engines that wait out a lease TTL (redis)")
 	fs.IntVar(&cfg.takeover.Stops, "stops", 50, "takeover: clean Stops of the leader per engine and K")
-	fs.DurationVar(&cfg.standbyDur, "standby-dur", 10*time.Second, "standby: measured window")
+	fs.DurationVar(&cfg.standby.Window, "standby-dur", 10*time.Second, "standby: measured window")
+	fs.DurationVar(&cfg.standby.Settle, "standby-settle", 8*time.Second, "standby: how long the standby runs before the window (past its start-up checks)")
 	fs.DurationVar(&cfg.chaos.Duration, "chaos-dur", 120*time.Second, "chaos: duration per engine")
 	fs.IntVar(&cfg.chaos.Members, "members", 8, "chaos: processes")
 	fs.BoolVar(&cfg.chaos.Tx, "tx", false, "chaos: the exactly-once variant on postgres: the job writes its effect in a RunTx; kills are also aimed right after the claim and right before and after the commit, and the leader is frozen past its lease")
@@ -108,15 +110,16 @@ func smokeDefaults(fs *flag.FlagSet, cfg *config, jobs, standbys *string) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	smoke := map[string]func(){
-		"jobs":        func() { *jobs = "1,100" },
-		"dur":         func() { cfg.firing.Window = time.Second },
-		"warmup":      func() { cfg.firing.Warmup = time.Second },
-		"standbys":    func() { *standbys = "1,3" },
-		"kills":       func() { cfg.takeover.Kills = 5 },
-		"lease-kills": func() { cfg.leaseKills = 2 },
-		"stops":       func() { cfg.takeover.Stops = 3 },
-		"standby-dur": func() { cfg.standbyDur = 2 * time.Second },
-		"chaos-dur":   func() { cfg.chaos.Duration = 10 * time.Second },
+		"jobs":           func() { *jobs = "1,100" },
+		"dur":            func() { cfg.firing.Window = time.Second },
+		"warmup":         func() { cfg.firing.Warmup = time.Second },
+		"standbys":       func() { *standbys = "1,3" },
+		"kills":          func() { cfg.takeover.Kills = 5 },
+		"lease-kills":    func() { cfg.leaseKills = 2 },
+		"stops":          func() { cfg.takeover.Stops = 3 },
+		"standby-dur":    func() { cfg.standby.Window = 2 * time.Second },
+		"standby-settle": func() { cfg.standby.Settle = time.Second },
+		"chaos-dur":      func() { cfg.chaos.Duration = 10 * time.Second },
 	}
 	for name, apply := range smoke {
 		if !set[name] {

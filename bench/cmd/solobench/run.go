@@ -68,7 +68,7 @@ func run(cfg config, out io.Writer) int {
 			}
 		case "standby":
 			for _, e := range engines {
-				row := standby.Run(e, memberArgs(e, dir, "standby"), cfg.standbyDur)
+				row := standby.Run(e, memberArgs(e, dir, "standby"), cfg.standby)
 				addErr(r, "standby "+e, row.Error)
 				if row.Error == "" && row.Role != "standby" {
 					addErr(r, "standby "+e, "the measured process was "+row.Role+", not a standby")

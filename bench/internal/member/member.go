@@ -1,6 +1,7 @@
 // Package member is the child role shared by the takeover, standby and
 // chaos scenarios: one process of a solocron cluster. It reports
-// leadership changes as events and obeys "stop" on stdin.
+// leadership changes as events and obeys "stop" (and "role", "arm") on
+// stdin.
 package member
 
 import (
@@ -31,8 +32,6 @@ func Child(args []string) error {
 	logPath := fs.String("log", "", "append one line per run to this file (chaos)")
 	runAll := fs.Bool("runall", false, "run every tick missed while nobody led (MisfireRunAll)")
 	tx := fs.Bool("tx", false, "postgres: the job writes its effect in a RunTx (exactly-once variant); \"arm WINDOW\" on stdin pauses it")
-	measureFor := fs.Duration("measure", 0, "measure this process's CPU and wakeups for this long, then print them")
-	settle := fs.Duration("settle", time.Second, "wait this long after Start before measuring")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,9 +88,6 @@ func Child(args []string) error {
 		return err
 	}
 	proc.Emit("started")
-	if *measureFor > 0 {
-		go measure(s, *settle, *measureFor)
-	}
 
 	// Block on stdin: a blocked read costs no wakeups.
 	sc := bufio.NewScanner(os.Stdin)
@@ -101,6 +97,9 @@ func Child(args []string) error {
 		}
 		if w, ok := strings.CutPrefix(sc.Text(), "arm "); ok {
 			arm(w)
+		}
+		if sc.Text() == "role" {
+			reportRole(s)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -119,6 +118,14 @@ func reportHolder(s *solocron.Scheduler) {
 	if h := s.Status(ctx).Holder; h.PID == os.Getpid() {
 		proc.EmitAt("holder", h.Since, strconv.FormatUint(h.Term, 10))
 	}
+}
+
+// reportRole emits this process's role, for the standby scenario, which
+// measures the process from outside and asks before and after.
+func reportRole(s *solocron.Scheduler) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	proc.Emit("role", s.Status(ctx).Role.String())
 }
 
 // job returns the job's Run: nothing, or one appended line per run.

@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"os"
 	"testing"
 	"time"
 )
@@ -21,20 +22,36 @@ func TestParseEvent(t *testing.T) {
 	}
 }
 
-func TestSelfUsageGrows(t *testing.T) {
-	u0, err := SelfUsage()
+func TestThreadUsageGrows(t *testing.T) {
+	u0, err := ThreadUsage(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(20 * time.Millisecond); time.Now().Before(deadline); {
 	}
 	time.Sleep(5 * time.Millisecond)
-	u1, err := SelfUsage()
+	u1, err := ThreadUsage(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := u1.Sub(u0)
+	u, err := u1.Since(u0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if u.CPU < 10*time.Millisecond || u.Switches < 1 {
 		t.Fatalf("after 20 ms of spinning and a sleep, usage grew by %+v", u)
+	}
+}
+
+func TestThreadsSince(t *testing.T) {
+	earlier := Threads{1: {CPU: 10, Switches: 1}, 2: {CPU: 5, Switches: 2}}
+	later := Threads{1: {CPU: 15, Switches: 3}, 2: {CPU: 5, Switches: 2}, 3: {CPU: 7, Switches: 4}}
+	u, err := later.Since(earlier)
+	if err != nil || u != (Usage{CPU: 12, Switches: 6}) {
+		t.Fatalf("a thread born since counts whole: got %+v, %v", u, err)
+	}
+	delete(later, 2)
+	if _, err := later.Since(earlier); err == nil {
+		t.Fatal("a thread that exited since went unnoticed")
 	}
 }

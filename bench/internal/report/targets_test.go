@@ -6,7 +6,6 @@ import (
 
 	"github.com/solocron/solocron/bench/internal/chaos"
 	"github.com/solocron/solocron/bench/internal/firing"
-	"github.com/solocron/solocron/bench/internal/member"
 	"github.com/solocron/solocron/bench/internal/standby"
 	"github.com/solocron/solocron/bench/internal/stats"
 	"github.com/solocron/solocron/bench/internal/takeover"
@@ -27,7 +26,7 @@ func sample(smoke bool) *Report {
 			{Engine: "postgres-raw", Standbys: 1, Kill: stats.Summary{Count: 10, P99: 5}},
 			{Engine: "postgres", Standbys: 1, Kill: stats.Summary{Count: 10, P99: 11.5}, Stop: stats.Summary{Count: 10, P99: 3}},
 		},
-		Standby: []standby.Row{{Engine: "redis", Idle: member.Idle{CorePct: 0.02, WakeupsPS: 6}}},
+		Standby: []standby.Row{{Engine: "redis", Idle: standby.Idle{CorePct: 0.02, WakeupsPS: 6}}},
 		Chaos:   []chaos.Row{{Engine: "file", Counts: chaos.Counts{Twice: 1}}},
 	}
 }

@@ -46,7 +46,7 @@ func (r *Report) WriteText(out io.Writer) {
 		t.write(out)
 	}
 	if len(r.Standby) > 0 {
-		fmt.Fprintln(out, "standby: one idle standby while another process leads")
+		fmt.Fprintln(out, "standby: one idle standby while another process leads, measured from outside its process once its start-up is over")
 		fmt.Fprintln(out)
 		t := newTable("engine", "seconds", "CPU ms", "% of a core", "wakeups/s", "role")
 		for _, s := range r.Standby {
