@@ -121,14 +121,6 @@ type ledgerRecord struct {
 	quoted string
 }
 
-// ledgerUndo restores a job's entry when a write fails.
-type ledgerUndo struct {
-	job     string
-	entry   *ledgerEntry
-	prev    ledgerEntry
-	existed bool
-}
-
 // fileLedger is the ledger as one leader holds it: the records in memory
 // and the log file open for appending. Not safe for concurrent use.
 type fileLedger struct {
@@ -145,7 +137,7 @@ type fileLedger struct {
 	jobs      map[string]*ledgerRecord
 	buf       []byte // the records of a write
 	decided   []byte // complete's records other than runs
-	undo      []ledgerUndo
+	scratch   liveScratch
 }
 
 // openFileLedger opens the ledger and replays it, cutting off a torn
@@ -525,8 +517,7 @@ func (g *fileLedger) entryNamed(quoted []byte) (*ledgerEntry, error) {
 			return nil, errors.New("malformed job name")
 		}
 	}
-	r, _ := g.record(job)
-	return &r.ledgerEntry, nil
+	return &g.record(job).ledgerEntry, nil
 }
 
 // plainQuoted returns the name inside quotes that appendQuoted wrote
@@ -639,25 +630,21 @@ func (g *fileLedger) claim(claims []Claim) ([]bool, error) {
 	}
 	granted := make([]bool, len(claims))
 	w := newLedgerLines(g.buf)
-	g.undo = g.undo[:0]
 	for i, c := range claims {
 		tick := c.Tick.UnixMicro()
-		r, existed := g.record(c.Job)
+		r := g.record(c.Job)
 		if tick <= r.claimed {
 			// A retry of the last claimed, unfinished tick needs no record.
 			granted[i] = c.Retry && tick == r.claimed && r.completed < tick
 			continue
 		}
-		next := r.ledgerEntry
-		next.claimed = tick
-		g.set(c.Job, r, existed, next)
+		r.claimed = tick
 		w.add('C', tick, never, r.quoted)
 		granted[i] = true
 	}
 	g.buf = w.done()
 	if err := g.write(g.buf, w.records); err != nil {
-		g.rollback()
-		return nil, err
+		return nil, g.reload(err)
 	}
 	return granted, nil
 }
@@ -675,7 +662,6 @@ func (g *fileLedger) complete(done []Outcome) error {
 		}
 	}
 	runs, others := newLedgerLines(g.buf), newLedgerLines(g.decided)
-	g.undo = g.undo[:0]
 	for _, o := range done {
 		r := g.jobs[o.Job]
 		if r == nil {
@@ -686,26 +672,22 @@ func (g *fileLedger) complete(done []Outcome) error {
 			next = o.Next.UnixMicro()
 		}
 		ran := o.Ran && tick >= r.finished
-		e := r.ledgerEntry
+		completed, before := r.completed, r.next
 		msg := cutError(o.Error)
-		e.decide(tick, next, ran, o.Duration, msg)
+		r.decide(tick, next, ran, o.Duration, msg)
 		switch {
 		case ran:
 			runs.addRun(tick, next, o.Duration, r.quoted, msg)
-		case e.next != r.next:
+		case r.next != before:
 			others.add('N', tick, next, r.quoted)
-		case e.completed != r.completed:
+		case r.completed != completed:
 			others.add('D', tick, never, r.quoted)
-		default:
-			continue
 		}
-		g.set(o.Job, r, true, e)
 	}
 	g.decided = others.done()
 	g.buf = append(runs.done(), g.decided...)
 	if err := g.write(g.buf, runs.records+others.records); err != nil {
-		g.rollback()
-		return err
+		return g.reload(err)
 	}
 	return nil
 }
@@ -730,16 +712,13 @@ func (g *fileLedger) reset(job string, tick time.Time) error {
 		return err
 	}
 	us := tick.UnixMicro()
-	r, existed := g.record(job)
+	r := g.record(job)
 	w := newLedgerLines(g.buf)
 	w.add('R', us, never, r.quoted)
-	g.buf, g.undo = w.done(), g.undo[:0]
-	next := r.ledgerEntry
-	next.claimed, next.completed = us, us
-	g.set(job, r, existed, next)
+	g.buf = w.done()
+	r.claimed, r.completed = us, us
 	if err := g.write(g.buf, 1); err != nil {
-		g.rollback()
-		return err
+		return g.reload(err)
 	}
 	return nil
 }
@@ -761,33 +740,34 @@ func checkJobName(job string) error {
 	return nil
 }
 
-// record returns job's record, making a never-claimed one if it has none;
-// existed tells which (rollback removes a record a failed write made).
-func (g *fileLedger) record(job string) (r *ledgerRecord, existed bool) {
+// record returns job's record, making a never-claimed one if it has none.
+func (g *fileLedger) record(job string) *ledgerRecord {
 	if r := g.jobs[job]; r != nil {
-		return r, true
+		return r
 	}
-	r = &ledgerRecord{ledgerEntry: newLedgerEntry, quoted: string(appendQuoted(nil, job))}
+	r := &ledgerRecord{ledgerEntry: newLedgerEntry, quoted: string(appendQuoted(nil, job))}
 	g.jobs[job] = r
-	return r, false
+	return r
 }
 
-// set changes r's entry and remembers the old one for rollback.
-func (g *fileLedger) set(job string, r *ledgerRecord, existed bool, next ledgerEntry) {
-	g.undo = append(g.undo, ledgerUndo{job, &r.ledgerEntry, r.ledgerEntry, existed})
-	r.ledgerEntry = next
-}
-
-func (g *fileLedger) rollback() {
-	for i := len(g.undo) - 1; i >= 0; i-- {
-		u := g.undo[i]
-		if u.existed {
-			*u.entry = u.prev
-		} else {
-			delete(g.jobs, u.job)
-		}
+// reload undoes the records of a write that failed (err) by reading them
+// back from the file, which write left as it was: rarer than a write by
+// far, so the writes keep no undo log. It returns err, or why the ledger
+// is now unusable.
+func (g *fileLedger) reload(err error) error {
+	if errors.Is(err, errLedgerForeign) || errors.Is(err, errLedgerUnusable) {
+		return err // the term ends: what it holds is never used again
 	}
-	g.undo = g.undo[:0]
+	g.jobs, g.logged = make(map[string]*ledgerRecord, len(g.jobs)), 0
+	g.term, g.termLine, g.termStale, g.sinceTerm = 0, nil, false, 0
+	valid, total, rerr := g.replay(bufio.NewReaderSize(io.NewSectionReader(g.file, 0, g.size), maxLedgerLine), 0)
+	if rerr == nil && (valid != g.size || total != g.size) {
+		rerr = fmt.Errorf("read back %d valid bytes of %d", valid, g.size)
+	}
+	if rerr != nil {
+		return fmt.Errorf("%w; undo: %w (%w)", err, rerr, errLedgerUnusable)
+	}
+	return err
 }
 
 // write appends records in one write(2). The file's size before and
@@ -874,12 +854,13 @@ func (g *fileLedger) compact() error {
 	// ledger stale and recorded nothing since: then last, so that replay
 	// still finds nothing after it.
 	stillStale := g.termStale && g.sinceTerm == 0
-	w := newLedgerLines(nil)
+	w := newLedgerLines(g.buf) // free: compaction follows a write
 	if !stillStale {
 		w.buf = append(w.buf, g.termLine...)
 	}
-	w.addLive(g.jobs)
+	w.addLive(g.jobs, &g.scratch)
 	buf, records := w.done(), 1+w.records
+	defer func() { g.buf = buf[:0] }()
 	if stillStale {
 		buf = append(buf, g.termLine...)
 	}

@@ -162,12 +162,20 @@ func rebuildOf(r *ledgerRecord) rebuild {
 // is written in its own pass, in the order a job's records must be
 // replayed (F and N, then R, C and D), its jobs sorted by ticks so that
 // those of the same ticks share lines.
-func (w *ledgerLines) addLive(jobs map[string]*ledgerRecord) {
-	plan := make([]rebuild, 0, len(jobs))
+// Its scratch slices are kept from one compaction to the next: at 10,000
+// jobs a compaction is due every few ticks, and its garbage would be most
+// of what a leader allocates.
+func (w *ledgerLines) addLive(jobs map[string]*ledgerRecord, s *liveScratch) {
+	plan := s.plan[:0]
 	for _, r := range jobs {
 		plan = append(plan, rebuildOf(r))
 	}
-	lines := make([]liveRecord, 0, len(plan))
+	lines := s.lines[:0]
+	defer func() {
+		clear(plan)
+		clear(lines)
+		s.plan, s.lines = plan[:0], lines[:0]
+	}()
 	for pass := range 4 {
 		lines = lines[:0]
 		for i := range plan {
@@ -184,6 +192,12 @@ func (w *ledgerLines) addLive(jobs map[string]*ledgerRecord) {
 			}
 		}
 	}
+}
+
+// liveScratch is addLive's scratch, kept between compactions.
+type liveScratch struct {
+	plan  []rebuild
+	lines []liveRecord
 }
 
 // liveRecord is one record that compaction writes.

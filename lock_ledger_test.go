@@ -668,7 +668,7 @@ func TestFileLedgerCompactionIsExact(t *testing.T) {
 	}
 	w := newLedgerLines(nil)
 	w.buf = appendTermLine(w.buf, 1, time.Now(), Candidate{}, false)
-	w.addLive(jobs)
+	w.addLive(jobs, &liveScratch{})
 	buf := w.done()
 	g := &fileLedger{path: "compacted", jobs: make(map[string]*ledgerRecord)}
 	valid, total, err := g.replay(bufio.NewReaderSize(bytes.NewReader(buf), maxLedgerLine), 0)
@@ -842,4 +842,60 @@ func TestFileLedgerBatchSharesLines(t *testing.T) {
 			t.Fatalf("%q: the run's outcome read back as %+v", o.Job, r)
 		}
 	}
+}
+
+// A write that fails (here: the ledger's file handle refuses writes, as a
+// full disk or an I/O error would) grants and changes nothing: the
+// records, new jobs' included, are what they were, the ledger keeps
+// working once writes pass again, and the file replays to the same.
+func TestFileLedgerFailedWriteChangesNothing(t *testing.T) {
+	f := ledgerLock(t, false)
+	l := leadLedger(t, f)
+	g := l.(*fileLease).ledger
+	mustClaim(t, l, Claim{Job: "a", Tick: ledgerTick}, Claim{Job: "b", Tick: ledgerTick})
+	mustComplete(t, l, Outcome{Job: "a", Tick: ledgerTick, Ran: true, Duration: time.Second, Next: ledgerTick.Add(time.Minute)})
+	before := allRecords(t, l)
+
+	writable := g.file
+	readOnly, err := os.Open(f.ledgerPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer readOnly.Close()
+	g.file = readOnly
+	later := ledgerTick.Add(time.Minute)
+	if ok, err := l.Claim(context.Background(), []Claim{{Job: "a", Tick: later}, {Job: "new", Tick: later}}); err == nil || ok != nil {
+		t.Fatalf("a claim whose write failed answered %v, %v", ok, err)
+	}
+	if err := l.Complete(context.Background(), []Outcome{{Job: "b", Tick: ledgerTick, Ran: true, Error: "boom"}}); err == nil {
+		t.Fatal("an outcome whose write failed was accepted")
+	}
+	if err := l.(*fileLease).Reset(context.Background(), "a", ledgerTick.Add(-time.Hour)); err == nil {
+		t.Fatal("a reset whose write failed was accepted")
+	}
+	if after := allRecords(t, l); !sameRecords(before, after) {
+		t.Fatalf("failed writes changed the records:\nbefore %+v\nafter  %+v", before, after)
+	}
+
+	g.file = writable
+	if ok := mustClaim(t, l, Claim{Job: "a", Tick: later}, Claim{Job: "new", Tick: later}); !ok[0] || !ok[1] {
+		t.Fatalf("claims after the failure answered %v", ok)
+	}
+	held := allRecords(t, l)
+	mustRelease(t, l)
+	if read := allRecords(t, leadLedger(t, f)); !sameRecords(held, read) {
+		t.Fatalf("held %+v, read back %+v", held, read)
+	}
+}
+
+func sameRecords(a, b map[string]Record) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for job, r := range a {
+		if !sameRecord(r, b[job]) {
+			return false
+		}
+	}
+	return true
 }
