@@ -443,7 +443,7 @@ func (f *FileLock) lead(w *lockWait, c Candidate) (*fileLease, error) {
 		_ = holder.Close()
 		return nil, err
 	}
-	if err := ledger.compactIfLarge(); err != nil {
+	if err := ledger.compactIfLarge(1); err != nil {
 		_ = ledger.close()
 		_ = holder.Close()
 		return nil, err

@@ -67,7 +67,7 @@ func (l *fileLease) Claim(ctx context.Context, claims []Claim) ([]bool, error) {
 	if err != nil {
 		return nil, l.failed(err)
 	}
-	if err := l.ledger.compactIfLarge(); err != nil {
+	if err := l.ledger.compactIfLarge(2); err != nil {
 		l.lose(err) // the claims are on file: they stand
 	}
 	return granted, nil
@@ -82,7 +82,7 @@ func (l *fileLease) Complete(ctx context.Context, done []Outcome) error {
 	if err := l.ledger.complete(done); err != nil {
 		return l.failed(err)
 	}
-	if err := l.ledger.compactIfLarge(); err != nil {
+	if err := l.ledger.compactIfLarge(1); err != nil {
 		l.lose(err)
 	}
 	return nil
@@ -329,7 +329,7 @@ func (l *fileLease) Reset(ctx context.Context, job string, tick time.Time) error
 	if err := l.ledger.reset(job, tick); err != nil {
 		return l.failed(err)
 	}
-	if err := l.ledger.compactIfLarge(); err != nil {
+	if err := l.ledger.compactIfLarge(1); err != nil {
 		l.lose(err)
 	}
 	return nil

@@ -830,12 +830,16 @@ func (g *fileLedger) checkSole(size int64) error {
 }
 
 // compactIfLarge compacts the log once it holds ledgerCompactFactor times
-// more records than are live. A failed compaction is harmless (the log
-// stays long) and is retried once the log has doubled; it returns an
-// error only when the ledger cannot be used any more.
-func (g *fileLedger) compactIfLarge() error {
+// more records than are live, or slack times that many. Claims pass a
+// slack of 2: a compaction there would hold up the tick's runs, so the
+// outcomes' writes, which follow them off the tick's path, compact, and a
+// claim does only when no outcome has come for long. A failed compaction
+// is harmless (the log stays long) and is retried once the log has
+// doubled; it returns an error only when the ledger cannot be used any
+// more.
+func (g *fileLedger) compactIfLarge(slack int) error {
 	live := 1 + 2*len(g.jobs)
-	if g.size < ledgerCompactMin || g.logged <= ledgerCompactFactor*live || g.logged < g.nextTry {
+	if g.size < ledgerCompactMin || g.logged <= slack*ledgerCompactFactor*live || g.logged < g.nextTry {
 		return nil
 	}
 	err := g.compact()
