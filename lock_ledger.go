@@ -118,7 +118,9 @@ func (e *ledgerEntry) decide(tick, next int64, ran bool, d time.Duration, err st
 // quoted once: a claim's line is then a few appends and a checksum.
 type ledgerRecord struct {
 	ledgerEntry
+	name   string
 	quoted string
+	after  [batchKinds]*ledgerRecord // see batchOrder
 }
 
 // fileLedger is the ledger as one leader holds it: the records in memory
@@ -138,6 +140,7 @@ type fileLedger struct {
 	buf       []byte // the records of a write
 	decided   []byte // complete's records other than runs
 	scratch   liveScratch
+	order     [batchKinds]batchOrder
 }
 
 // openFileLedger opens the ledger and replays it, cutting off a torn
@@ -517,7 +520,7 @@ func (g *fileLedger) entryNamed(quoted []byte) (*ledgerEntry, error) {
 			return nil, errors.New("malformed job name")
 		}
 	}
-	return &g.record(job).ledgerEntry, nil
+	return &g.record(job, nil).ledgerEntry, nil
 }
 
 // plainQuoted returns the name inside quotes that appendQuoted wrote
@@ -630,9 +633,11 @@ func (g *fileLedger) claim(claims []Claim) ([]bool, error) {
 	}
 	granted := make([]bool, len(claims))
 	w := newLedgerLines(g.buf)
+	g.startBatch(claimBatch)
 	for i, c := range claims {
 		tick := c.Tick.UnixMicro()
-		r := g.record(c.Job)
+		r := g.record(c.Job, g.guess(claimBatch))
+		g.ordered(claimBatch, r)
 		if tick <= r.claimed {
 			// A retry of the last claimed, unfinished tick needs no record.
 			granted[i] = c.Retry && tick == r.claimed && r.completed < tick
@@ -662,11 +667,13 @@ func (g *fileLedger) complete(done []Outcome) error {
 		}
 	}
 	runs, others := newLedgerLines(g.buf), newLedgerLines(g.decided)
+	g.startBatch(outcomeBatch)
 	for _, o := range done {
-		r := g.jobs[o.Job]
+		r := g.find(o.Job, g.guess(outcomeBatch))
 		if r == nil {
 			continue
 		}
+		g.ordered(outcomeBatch, r)
 		tick, next := o.Tick.UnixMicro(), int64(never)
 		if !o.Next.IsZero() {
 			next = o.Next.UnixMicro()
@@ -712,7 +719,7 @@ func (g *fileLedger) reset(job string, tick time.Time) error {
 		return err
 	}
 	us := tick.UnixMicro()
-	r := g.record(job)
+	r := g.record(job, nil)
 	w := newLedgerLines(g.buf)
 	w.add('R', us, never, r.quoted)
 	g.buf = w.done()
@@ -740,12 +747,13 @@ func checkJobName(job string) error {
 	return nil
 }
 
-// record returns job's record, making a never-claimed one if it has none.
-func (g *fileLedger) record(job string) *ledgerRecord {
-	if r := g.jobs[job]; r != nil {
+// record returns job's record (guess, if that is job's: see find),
+// making a never-claimed one if it has none.
+func (g *fileLedger) record(job string, guess *ledgerRecord) *ledgerRecord {
+	if r := g.find(job, guess); r != nil {
 		return r
 	}
-	r := &ledgerRecord{ledgerEntry: newLedgerEntry, quoted: string(appendQuoted(nil, job))}
+	r := &ledgerRecord{ledgerEntry: newLedgerEntry, name: job, quoted: string(appendQuoted(nil, job))}
 	g.jobs[job] = r
 	return r
 }
@@ -759,6 +767,7 @@ func (g *fileLedger) reload(err error) error {
 		return err // the term ends: what it holds is never used again
 	}
 	g.jobs, g.logged = make(map[string]*ledgerRecord, len(g.jobs)), 0
+	g.order = [batchKinds]batchOrder{}
 	g.term, g.termLine, g.termStale, g.sinceTerm = 0, nil, false, 0
 	valid, total, rerr := g.replay(bufio.NewReaderSize(io.NewSectionReader(g.file, 0, g.size), maxLedgerLine), 0)
 	if rerr == nil && (valid != g.size || total != g.size) {
