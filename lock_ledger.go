@@ -84,6 +84,12 @@ const never = math.MinInt64
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 var (
+	// ErrLedgerCorrupt is in the error of a file ledger that cannot be
+	// read: a record that is not whole or fails its checksum has valid
+	// records after it (not a torn end, which is cut off), or the file
+	// holds no record at all. No process can lead on it: guessing could
+	// run a tick twice. FileLock.MoveLedgerAside moves it out of the way.
+	ErrLedgerCorrupt = errors.New("the ledger is corrupt")
 	// errLedgerForeign: the file changed under us: a second leader writes
 	// to it (the lock file was deleted or replaced), or someone replaced
 	// it. Either way this term cannot go on with it.
@@ -218,7 +224,7 @@ func (g *fileLedger) replay(r *bufio.Reader, at int64) (valid, total int64, err 
 		return total, total, nil
 	}
 	if g.logged == 0 && !onlyZeros {
-		return 0, 0, fmt.Errorf("solocron: ledger %s holds no valid record (%d bytes): it is not a solocron ledger; move it aside to start a new ledger", g.path, total)
+		return 0, 0, fmt.Errorf("solocron: ledger %s holds no valid record (%d bytes): it is not a solocron ledger; move it aside to start a new ledger (%w)", g.path, total, ErrLedgerCorrupt)
 	}
 	return torn, total, nil
 }
@@ -268,7 +274,7 @@ func scanLog(r *bufio.Reader, path string, at int64, visit func(logLine) error) 
 }
 
 func (g *fileLedger) corrupt(at int64, why error) error {
-	return fmt.Errorf("solocron: ledger %s is corrupt at byte %d (%v); move it aside to start a new ledger", g.path, at, why)
+	return fmt.Errorf("solocron: ledger %s is corrupt at byte %d (%v); move it aside to start a new ledger (%w)", g.path, at, why, ErrLedgerCorrupt)
 }
 
 // readLedgerLine reads one line with its newline. A line longer than the

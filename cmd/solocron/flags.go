@@ -35,6 +35,11 @@ func newPlainFlags(command, usage string) *flags {
 // would take --lock as a second argument); "--" ends the flags. It
 // returns the arguments, wanting exactly nargs of them.
 func (f *flags) parse(args []string, nargs int) ([]string, error) {
+	return f.parseRange(args, nargs, nargs)
+}
+
+// parseRange is parse wanting from least to most arguments.
+func (f *flags) parseRange(args []string, least, most int) ([]string, error) {
 	var positional []string
 	for {
 		if err := f.Parse(args); err != nil {
@@ -54,11 +59,11 @@ func (f *flags) parse(args []string, nargs int) ([]string, error) {
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
-	if len(positional) != nargs {
+	if len(positional) < least || len(positional) > most {
 		switch {
-		case nargs == 0:
+		case most == 0:
 			return nil, f.usageErr(fmt.Errorf("%s takes no arguments, got %q", f.command, positional))
-		case len(positional) < nargs:
+		case len(positional) < least:
 			return nil, f.usageErr(fmt.Errorf("%s: name the job", f.command))
 		default:
 			return nil, f.usageErr(fmt.Errorf("%s takes one job, got %q", f.command, positional))

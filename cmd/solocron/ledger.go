@@ -2,19 +2,22 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/solocron/solocron"
 )
 
 const ledgerUsage = `usage: solocron ledger check <store>
-       solocron ledger repair <store> JOB
+       solocron ledger repair <store> [JOB]
 
   check    lists the ledger's problems: records claimed ahead of now (the
            ledger then refuses every tick of the job up to that claim), and,
            for the file lock, a ledger that cannot be read
   repair   resets a job's record claimed ahead of now, while no process
-           leads
+           leads; without a job, moves a corrupt file ledger aside
 
 Run 'solocron ledger check -h' or 'solocron ledger repair -h' for details.
 `
@@ -43,13 +46,12 @@ func cmdLedger(ctx context.Context, o *output, args []string) error {
 // when it is corrupt, what to do.
 func unreadableLedger(path string, err error) string {
 	msg := fmt.Sprintf("the ledger %s cannot be read: %v", path, err)
-	if !strings.Contains(err.Error(), "corrupt") {
+	if !errors.Is(err, solocron.ErrLedgerCorrupt) {
 		return msg
 	}
 	return msg + fmt.Sprintf(`
-  No process of the application can lead while it is corrupt. Stop every
-  process of the application, move the ledger aside, and start them again:
-      mv %s %s.bad
-  The next leader starts a new ledger and treats every job as new: a tick
-  due then may run although it ran before.`, path, path)
+  No process of the application can lead while it is corrupt. Move it
+  aside (it waits for the lock, so that no process leads meanwhile):
+      solocron ledger repair --lock %s
+  The next leader starts a new ledger and runs no tick it missed.`, strings.TrimSuffix(path, ".ledger"))
 }

@@ -6,28 +6,37 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/solocron/solocron"
 )
 
 const ledgerRepairUsage = `usage: solocron ledger repair <store> JOB
+       solocron ledger repair --lock PATH
 
-Resets the job's record when it is claimed ahead of now (see solocron
-ledger check): its claimed and completed ticks are set to now, so that its
-next tick runs. The records of the job's manual and requested runs are
-reset too when they are ahead. It refuses a record that is not ahead:
-moving a claim back could run a tick twice.
+With a job: resets the job's record when it is claimed ahead of now (see
+solocron ledger check): its claimed and completed ticks are set to now, so
+that its next tick runs. The records of the job's manual and requested
+runs are reset too when they are ahead. It refuses a record that is not
+ahead: moving a claim back could run a tick twice.
 
 The reset is fenced like a claim, so the command leads for a moment: it
 works only while no process of the application leads. While one does,
 call Scheduler.ResetJob(ctx, JOB) on it (the dashboard's reset button
 does), or stop the application's processes and run this again.
 
+Without a job, for the file lock: moves a corrupt ledger (one that no
+process can lead on; solocron ledger check says so) aside, to
+PATH.ledger.corrupt-<UTC time>, holding the lock meanwhile: it waits for
+the lock as long as --timeout. The next leader starts a new ledger, finds
+it stale, and so runs no tick it missed: every job starts afresh from its
+next tick. A ledger that can be read is left alone.
+
 ` + storeUsage + `
-Exit status: 0 when repaired; 1 when refused (not ahead, or a process
-leads) or the reset failed; 2 usage error; 3 when the store cannot be
-reached.
+Exit status: 0 when repaired; 1 when refused (not ahead, a readable
+ledger, or a process leads) or the repair failed; 2 usage error; 3 when
+the store cannot be reached.
 `
 
 // repairApp names the command as the holder while it leads, for whoever
@@ -36,16 +45,22 @@ const repairApp = "solocron ledger repair"
 
 func cmdLedgerRepair(ctx context.Context, o *output, args []string) error {
 	f := newFlags("ledger repair", ledgerRepairUsage)
-	pos, err := f.parse(args, 1)
+	pos, err := f.parseRange(args, 0, 1)
 	if err != nil {
 		return err
 	}
-	name := pos[0]
+	if len(pos) == 0 && (f.store.postgres != "" || f.store.redis != "") {
+		return f.usageErr(fmt.Errorf("ledger repair: name the job (only a file ledger is repaired whole)"))
+	}
 	st, err := f.open()
 	if err != nil {
 		return err
 	}
 	defer st.close()
+	if len(pos) == 0 {
+		return moveAside(ctx, o, st)
+	}
+	name := pos[0]
 
 	records := []string{name, name + solocron.ManualRecordSuffix, name + solocron.RequestRecordSuffix}
 	recs, err := observe(ctx, st)
@@ -143,4 +158,24 @@ func reset(ctx context.Context, o *output, st *store, lease solocron.Lease, name
 		fmt.Fprintf(o.out, "repaired %s: claimed %s, now %s; its next tick runs\n", displayName(r), clock(recs[r].Claimed), clock(tick))
 	}
 	return nil
+}
+
+// moveAside moves a corrupt file ledger aside, holding the lock.
+func moveAside(ctx context.Context, o *output, st *store) error {
+	lock := st.Elector.(*solocron.FileLock) // the other stores are refused before they open
+	call, cancel := st.call(ctx)
+	defer cancel()
+	aside, err := lock.MoveLedgerAside(call)
+	switch {
+	case err == nil:
+		fmt.Fprintf(o.out, "moved the corrupt ledger %s to %s\n", st.ledgerPath, aside)
+		fmt.Fprintf(o.out, "The next leader starts a new ledger and runs no tick it missed: every job starts afresh from its next tick.\n")
+		return nil
+	case call.Err() != nil && ctx.Err() == nil:
+		if leader, herr := holder(ctx, st); herr == nil && leader != nil {
+			return problem(fmt.Errorf("ledger repair: pid %d on %s leads (term %d): stop the application's processes, then run this again", leader.PID, leader.Hostname, leader.Term))
+		}
+		return problem(fmt.Errorf("ledger repair: the lock %s stayed held for %v: a process holds it; stop the application's processes, then run this again", lock.Path(), st.timeout))
+	}
+	return problem(errors.New(strings.TrimPrefix(err.Error(), "solocron: ")))
 }

@@ -55,7 +55,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "--lock", lock, "--wait", "soon", "a"}, "invalid value"},
 		{[]string{"ledger"}, "name a subcommand"},
 		{[]string{"ledger", "fix"}, `unknown subcommand "fix"`},
-		{[]string{"ledger", "repair", "--lock", lock}, "ledger repair: name the job"},
+		{[]string{"ledger", "repair", "--postgres", "postgres://127.0.0.1/test", "--app", "a"}, "ledger repair: name the job"},
+		{[]string{"ledger", "repair", "--lock", lock, "a", "b"}, "ledger repair takes one job"},
 		{[]string{"version", "--lock", lock}, "flag provided but not defined: -lock"},
 		{[]string{"status", "--redis", "mysql://x", "--app", "a"}, "redis"},
 	} {
