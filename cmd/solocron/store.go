@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,7 +32,8 @@ const storeUsage = `<store> names the store the application's processes share, e
     --schema NAME, --lease-table NAME, --ledger-table NAME
                      as the application sets them in postgres.Options
   --redis URL --app NAME
-                     Redis (redis.Options.URL and App)
+                     Redis (redis.Options.URL and App); the password may come
+                     from REDISCLI_AUTH, as for redis-cli, rather than the URL
     --prefix PREFIX  as the application sets it in redis.Options
   --timeout D        how long each call to the store may take (default 10s)
 `
@@ -108,13 +110,32 @@ func (f *flags) open() (*store, error) {
 	case s.redis != "":
 		// go-redis would log a failed dial to stderr; the error comes
 		// back to the command anyway.
-		e, err := redis.New(redis.Options{URL: s.redis, App: s.app, Prefix: s.prefix, Logger: slog.New(slog.DiscardHandler)})
+		e, err := redis.New(redis.Options{URL: redisURL(s.redis), App: s.app, Prefix: s.prefix, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			return nil, f.usageErr(err)
 		}
 		return &store{Elector: e, timeout: s.timeout, close: func() { _ = e.Close() }}, nil
 	}
 	return openFileLock(s)
+}
+
+// redisURL gives a Redis URL without a password the one in REDISCLI_AUTH,
+// where redis-cli reads it: a password on the command line shows in ps.
+// A URL that does not parse is left to redis.New to report.
+func redisURL(raw string) string {
+	pass := os.Getenv("REDISCLI_AUTH")
+	if pass == "" {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	if _, has := u.User.Password(); has {
+		return raw
+	}
+	u.User = url.UserPassword(u.User.Username(), pass)
+	return u.String()
 }
 
 // openFileLock opens the file lock. NewFileLock creates a missing lock
