@@ -125,7 +125,7 @@ func NewFileLock(opts FileLockOptions) (*FileLock, error) {
 		if app == "" {
 			app = AppIdentity()
 		}
-		p, err := defaultLockPath(app)
+		p, err := DefaultLockPathFor(app)
 		if err != nil {
 			return nil, err
 		}
@@ -164,9 +164,13 @@ func NewFileLock(opts FileLockOptions) (*FileLock, error) {
 // private to the user (unlike /tmp, which is shared and aged out by
 // systemd-tmpfiles): processes under other users, or in containers
 // without a shared volume, need a path they share.
-func DefaultLockPath() (string, error) { return defaultLockPath(AppIdentity()) }
+func DefaultLockPath() (string, error) { return DefaultLockPathFor(AppIdentity()) }
 
-func defaultLockPath(app string) (string, error) {
+// DefaultLockPathFor is the default lock of the application whose
+// Options.App (or FileLockOptions.App) is app, as DefaultLockPath names
+// it. It creates nothing: a tool that looks for an application's lock
+// (the solocron command's --app) can tell a missing one.
+func DefaultLockPathFor(app string) (string, error) {
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("solocron: no default lock path (%w); set a lock path", err)

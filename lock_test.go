@@ -191,6 +191,16 @@ func TestDefaultLockPathOfApp(t *testing.T) {
 		}
 		seen[want] = c.app
 	}
+
+	// DefaultLockPathFor names the same lock and creates nothing.
+	app := "example.com/never/started"
+	want := wantDefaultLock(cache, "started", app)
+	if got, err := solocron.DefaultLockPathFor(app); got != want || err != nil {
+		t.Fatalf("DefaultLockPathFor(%q) = %s, %v; want %s", app, got, err, want)
+	}
+	if _, err := os.Stat(want); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("DefaultLockPathFor created %s: %v", want, err)
+	}
 }
 
 // The default lock is named after the main package, not the executable:

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/solocron/solocron"
@@ -24,7 +21,7 @@ const storeUsage = `<store> names the store the application's processes share, e
   --lock PATH        the file lock at PATH (solocron.Options.LockPath); its
                      ledger is PATH.ledger
   --app NAME         alone: the file lock at the default path of application
-                     NAME (solocron.Options.App; see solocron.DefaultLockPath),
+                     NAME (solocron.Options.App; see solocron.DefaultLockPathFor),
                      in this user's cache directory
   --postgres URL --app NAME
                      PostgreSQL (postgres.Options.URL and App); the password
@@ -163,23 +160,15 @@ func openFileLock(s storeFlags) (*store, error) {
 	return &store{Elector: f, ledgerPath: f.Path() + ".ledger", timeout: s.timeout, close: func() {}}, nil
 }
 
-// defaultLock finds the default lock file of app, as DefaultLockPath
-// documents it: os.UserCacheDir()/solocron/<name>-<digest>.lock, digest
-// the first 8 hex digits of app's SHA-256. It looks the file up by its
-// digest, since NewFileLock would create it.
+// defaultLock is the default lock file of app (solocron.DefaultLockPathFor),
+// which must be there: NewFileLock would create it.
 func defaultLock(app string) (string, error) {
-	cache, err := os.UserCacheDir()
+	path, err := solocron.DefaultLockPathFor(app)
 	if err != nil {
-		return "", fmt.Errorf("no default lock path (%w); name the lock with --lock PATH", err)
+		return "", fmt.Errorf("%w; name the lock with --lock PATH", err)
 	}
-	sum := sha256.Sum256([]byte(app))
-	pattern := filepath.Join(cache, "solocron", "*-"+hex.EncodeToString(sum[:4])+".lock")
-	found, _ := filepath.Glob(pattern) // the pattern is well formed
-	switch len(found) {
-	case 0:
-		return "", fmt.Errorf("no lock file of application %q (%s): is --app right? It is the application's Options.App, by default its main package's import path; or name the lock with --lock PATH", app, pattern)
-	case 1:
-		return found[0], nil
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("no lock file of application %q at %s: is --app right? It is the application's Options.App, by default its main package's import path; or name the lock with --lock PATH", app, path)
 	}
-	return "", fmt.Errorf("several lock files match application %q: %s; name one with --lock PATH", app, strings.Join(found, ", "))
+	return path, nil
 }
