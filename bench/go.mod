@@ -36,9 +36,3 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.29.0 // indirect
 )
-
-replace github.com/solocron/solocron v0.1.0 => ..
-
-replace github.com/solocron/solocron/postgres v0.1.0 => ../postgres
-
-replace github.com/solocron/solocron/redis v0.1.0 => ../redis

@@ -17,5 +17,3 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.29.0 // indirect
 )
-
-replace github.com/solocron/solocron v0.1.0 => ..

@@ -14,5 +14,3 @@ require (
 	go.uber.org/atomic v1.11.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )
-
-replace github.com/solocron/solocron v0.1.0 => ..

@@ -15,5 +15,3 @@ require (
 	go.uber.org/zap v1.26.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )
-
-replace github.com/solocron/solocron v0.1.0 => ../..

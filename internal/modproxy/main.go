@@ -57,9 +57,6 @@ func main() {
 type goMod struct {
 	Module  struct{ Path string }
 	Require []struct{ Path, Version string }
-	Replace []struct {
-		Old struct{ Path, Version string }
-	}
 }
 
 type module struct {
@@ -128,8 +125,10 @@ func run(out, version string, dirs []string) error {
 		if err != nil {
 			return err
 		}
-		if goModData, err = published(goModData, s.m, byPath, version); err != nil {
-			return err
+		if version != "" {
+			if goModData, err = requireAt(goModData, s.m, byPath, version); err != nil {
+				return err
+			}
 		}
 		dir, err := escapedDir(out, s.m.path, s.version)
 		if err != nil {
@@ -235,24 +234,10 @@ func isVendoredPackage(name string) bool {
 }
 
 // requireAt rewrites m's requirements on the repository's modules to version.
-// published returns the go.mod a release publishes: without the replace
-// lines that map the repository's modules onto their directories (a
-// release drops them: users' builds ignore them, and `go install
-// PKG@VERSION` refuses a go.mod that has them), and, with version, with
-// its requirements on the repository's modules at version.
-func published(goModData []byte, m *module, byPath map[string]*module, version string) ([]byte, error) {
+func requireAt(goModData []byte, m *module, byPath map[string]*module, version string) ([]byte, error) {
 	var args []string
-	for _, r := range m.mod.Replace {
-		if byPath[r.Old.Path] != nil {
-			old := r.Old.Path
-			if r.Old.Version != "" {
-				old += "@" + r.Old.Version
-			}
-			args = append(args, "-dropreplace="+old)
-		}
-	}
 	for _, r := range m.mod.Require {
-		if version != "" && byPath[r.Path] != nil && r.Version != version {
+		if byPath[r.Path] != nil && r.Version != version {
 			args = append(args, "-require="+r.Path+"@"+version)
 		}
 	}
