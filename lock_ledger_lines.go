@@ -46,8 +46,9 @@ func (w *ledgerLines) addRun(tick, next int64, d time.Duration, quoted, msg stri
 	w.buf = appendQuoted(w.buf, msg)
 }
 
-// open makes the open line one of kind and ticks with room for a record,
-// ending the open line and beginning another when it is not.
+// open counts a record and makes the open line one of kind and ticks
+// with room for it, ending the open line and beginning another when it
+// is not.
 func (w *ledgerLines) open(kind byte, tick, next int64) {
 	w.records++
 	if w.start >= 0 && w.kind == kind && w.tick == tick && w.next == next && len(w.buf)-w.start < groupedLine {
